@@ -1,0 +1,83 @@
+import type { APIEmbed } from 'discord.js';
+
+/** A followed feed and its polling state. Keyed by canonical feed URL. */
+export interface FeedRecord {
+  url: string;
+  title: string;
+  siteUrl: string | null;
+  etag: string | null;
+  lastModified: string | null;
+  /** sha1 of the last body parsed, to skip parsing a byte-identical answer. */
+  bodyHash: string | null;
+  addedAt: string;
+  lastPolledAt: string | null;
+  lastSuccessAt: string | null;
+  lastNewItemAt: string | null;
+  consecutiveFailures: number;
+  firstFailureAt: string | null;
+  lastError: string | null;
+  disabledReason: string | null;
+  nextPollAt: string | null;
+}
+
+/** Which feeds one guild follows, beyond the configured defaults (and which defaults it dropped). */
+export interface GuildFeedsRecord {
+  follows: string[];
+  droppedDefaults: string[];
+}
+
+export interface SubscriptionRecord {
+  id: string;
+  guildId: string;
+  channelId: string;
+  /** What the user typed. */
+  queryText: string;
+  /** Canonical printed form: two spellings of one query share it. */
+  canonical: string;
+  /** The parsed query (JSON AST), so a restart needs no re-parse. */
+  query: unknown;
+  createdBy: string;
+  createdAt: string;
+  mode: 'instant';
+}
+
+/** Item ids and links already seen in one feed, newest last, bounded. */
+export interface SeenRecord {
+  ids: string[];
+  links: string[];
+}
+
+/** A posted alert, keyed by its Discord message id. */
+export interface AlertRecord {
+  messageId: string;
+  guildId: string;
+  channelId: string;
+  feedUrl: string;
+  itemId: string;
+  title: string;
+  link: string | null;
+  terms: string[];
+  subscriptionIds: string[];
+  postedAt: string;
+  /** The embed as posted, re-rendered with a fresh rating line on every vote. */
+  embed: APIEmbed;
+  /** user id → 1..5 */
+  votes: Record<string, number>;
+}
+
+/** An alert decided but not yet confirmed posted. Keyed by `${channelId}|${storyKey}`. */
+export interface OutboxEntry {
+  key: string;
+  guildId: string;
+  channelId: string;
+  feedUrl: string;
+  itemId: string;
+  title: string;
+  link: string | null;
+  terms: string[];
+  subscriptionIds: string[];
+  embed: APIEmbed;
+  nonce: string;
+  createdAt: string;
+  attempts: number;
+}

@@ -1,0 +1,48 @@
+import type { Collection, KeyvBackend } from './keyv-store.js';
+import { openKeyvBackend } from './keyv-store.js';
+import type { AlertRecord, FeedRecord, GuildFeedsRecord, OutboxEntry, SeenRecord, SubscriptionRecord } from './records.js';
+
+/** Every repository Herald persists, one keyv namespace each. */
+export interface Store {
+  feeds: Collection<FeedRecord>;
+  guildFeeds: Collection<GuildFeedsRecord>;
+  subscriptions: Collection<SubscriptionRecord>;
+  seen: Collection<SeenRecord>;
+  alerts: Collection<AlertRecord>;
+  /** `${channelId}|${storyKey}` → message id: stories already posted in a channel. */
+  posted: Collection<string>;
+  outbox: Collection<OutboxEntry>;
+  describe: string;
+  close(): Promise<void>;
+}
+
+export async function openStore(url: string): Promise<Store> {
+  const backend: KeyvBackend = await openKeyvBackend(url);
+  return {
+    feeds: backend.collection('feed'),
+    guildFeeds: backend.collection('guildfeeds'),
+    subscriptions: backend.collection('subscription'),
+    seen: backend.collection('seen'),
+    alerts: backend.collection('alert'),
+    posted: backend.collection('posted'),
+    outbox: backend.collection('outbox'),
+    describe: backend.describe,
+    close: () => backend.close(),
+  };
+}
+
+/** Runs read-modify-write sections one at a time per key, so concurrent events on one record don't lose updates. */
+export class KeyedLock {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, section: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(section, section);
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}

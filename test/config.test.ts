@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config/config.js';
+
+describe('loadConfig', () => {
+  it('explains what to do when there is no token, without a stack trace', () => {
+    expect(() => loadConfig({})).toThrow(ConfigError);
+    expect(() => loadConfig({})).toThrow(/DISCORD_TOKEN/);
+    expect(() => loadConfig({ DISCORD_TOKEN: '   ' })).toThrow(/discord\.com\/developers/);
+  });
+
+  it('applies defaults', () => {
+    const c = loadConfig({ DISCORD_TOKEN: 't0ken' });
+    expect(c).toMatchObject({
+      storeUrl: 'sqlite://data/herald.sqlite',
+      pollCron: '*/2 * * * *',
+      defaultFeeds: [],
+      allowPrivateAddresses: false,
+      guildId: undefined,
+      discordApiUrl: 'https://discord.com/api',
+    });
+  });
+
+  it('names every bad variable and hides the token', () => {
+    try {
+      loadConfig({ DISCORD_TOKEN: 'secret-token', POLL_CRON: 'every minute', DEFAULT_FEEDS: 'ftp://x', GUILD_ID: 'abc', ALLOW_PRIVATE_ADDRESSES: 'maybe' });
+      expect.unreachable();
+    } catch (error) {
+      const message = (error as Error).message;
+      for (const name of ['POLL_CRON', 'DEFAULT_FEEDS', 'GUILD_ID', 'ALLOW_PRIVATE_ADDRESSES']) expect(message).toContain(name);
+      expect(message).not.toContain('secret-token');
+    }
+  });
+
+  it('parses lists, booleans and seconds-level cron', () => {
+    const c = loadConfig({
+      DISCORD_TOKEN: 't', DEFAULT_FEEDS: 'https://a.example/rss, https://b.example/atom', ALLOW_PRIVATE_ADDRESSES: 'true',
+      POLL_CRON: '*/2 * * * * *', DISCORD_API_URL: 'http://127.0.0.1:9/api/', GUILD_ID: '123456789012345678',
+    });
+    expect(c.defaultFeeds).toEqual(['https://a.example/rss', 'https://b.example/atom']);
+    expect(c.allowPrivateAddresses).toBe(true);
+    expect(c.discordApiUrl).toBe('http://127.0.0.1:9/api');
+    expect(c.guildId).toBe('123456789012345678');
+  });
+});
