@@ -1,0 +1,17 @@
+import { SlashCommandBuilder } from 'discord.js';
+import type { Command } from '../src/discord/command.js';
+import { replyPrivately } from '../src/discord/reply.js';
+
+export const HELP_TEXT = `**Herald posts news alerts for the words you care about.**
+**Feeds** (Manage Channels): \`/feed add url:\` follow a feed (or a site's page: its feed is found) · \`/feed remove\` · \`/feed list\`
+**Subscriptions** (Manage Channels): \`/subscribe query: [channel:]\` alerts for matching stories · \`/unsubscribe\` · \`/subscriptions\` lists them with ids
+**Queries**: phrases separated by commas or OR — \`North Korea, Pyongyang\`. A phrase matches its words in order, ignoring case and accents, on whole words (\`Korea\` matches "Korea's", not "Koreans"; \`Korea*\` matches both). \`+word\` requires a word, \`-word\` excludes it, \`title:word\` looks only in headlines.
+**Ratings**: react 1️⃣–5️⃣ on an alert; the embed shows the average. One vote per person; react again to change it.
+Try a query first with \`/preview\`; ask \`/why\` when a story was not posted.`;
+
+export const command: Command = {
+  data: new SlashCommandBuilder().setName('help').setDescription('How Herald works: feeds, subscriptions, queries and ratings'),
+  async execute(interaction) {
+    await replyPrivately(interaction, HELP_TEXT);
+  },
+};

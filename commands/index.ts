@@ -1,0 +1,9 @@
+import type { Command } from '../src/discord/command.js';
+import { command as feed } from './feed.js';
+import { command as help } from './help.js';
+import { command as subscribe } from './subscribe.js';
+import { command as subscriptions } from './subscriptions.js';
+import { command as unsubscribe } from './unsubscribe.js';
+
+/** Every slash command, one module per file. */
+export const commands: Command[] = [help, feed, subscribe, unsubscribe, subscriptions];

@@ -1,0 +1,46 @@
+import { ChannelType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
+import type { Command } from '../src/discord/command.js';
+import { UserFacingError } from '../src/discord/command.js';
+import { replyPrivately } from '../src/discord/reply.js';
+import { QUERY_LIMITS } from '../src/match/query.js';
+
+export const command: Command = {
+  requiredPermission: PermissionFlagsBits.ManageChannels,
+  requiredPermissionName: 'Manage Channels',
+  data: new SlashCommandBuilder()
+    .setName('subscribe')
+    .setDescription('Get alerts in a channel for new stories matching a query')
+    .setDefaultMemberPermissions(PermissionFlagsBits.ManageChannels)
+    .setDMPermission(false)
+    .addStringOption((o) =>
+      o.setName('query').setDescription('Phrases separated by commas, e.g. North Korea, Pyongyang').setRequired(true).setMaxLength(QUERY_LIMITS.maxLength),
+    )
+    .addChannelOption((o) =>
+      o
+        .setName('channel')
+        .setDescription('Where alerts go (default: this channel)')
+        .addChannelTypes(ChannelType.GuildText, ChannelType.GuildAnnouncement),
+    ),
+
+  async execute(interaction, services) {
+    const guildId = interaction.guildId!;
+    const channel = interaction.options.getChannel('channel') ?? interaction.channel;
+    if (!channel) throw new UserFacingError('Pick a channel with the channel option.');
+    const queryText = interaction.options.getString('query', true);
+
+    const guild = interaction.guild;
+    const me = guild?.members.me;
+    const target = guild?.channels.cache.get(channel.id);
+    if (me && target) {
+      const missing = me.permissionsIn(target).missing([PermissionFlagsBits.ViewChannel, PermissionFlagsBits.SendMessages, PermissionFlagsBits.EmbedLinks]);
+      if (missing.length) throw new UserFacingError(`Herald can't post in <#${channel.id}>: it lacks ${missing.join(', ')} there. Grant those, then subscribe again.`);
+    }
+
+    const record = await services.subscriptions.create({ guildId, channelId: channel.id, queryText, userId: interaction.user.id });
+    const feedCount = services.feeds.followedBy(guildId).length;
+    const feedsNote = feedCount
+      ? `New stories from this server's ${feedCount} feed${feedCount === 1 ? '' : 's'} that match will be posted there.`
+      : 'This server follows no feeds yet: add one with /feed add.';
+    await replyPrivately(interaction, `Subscribed <#${channel.id}> to \`${record.canonical}\` (id \`${record.id}\`). ${feedsNote}`);
+  },
+};

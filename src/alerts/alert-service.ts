@@ -1,0 +1,250 @@
+import { randomBytes } from 'node:crypto';
+import { DiscordAPIError, Routes, type REST } from 'discord.js';
+import type { Logger } from '../log.js';
+import type { FeedItem } from '../feeds/types.js';
+import type { FeedService } from '../feeds/feed-service.js';
+import { highlightRanges } from '../match/highlight.js';
+import type { MatchableItem } from '../match/item.js';
+import type { SubscriptionService } from '../match/subscription-service.js';
+import { RATING_EMOJIS } from '../ratings/rating.js';
+import type { AlertRecord, FeedRecord, OutboxEntry } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import { KeyedLock } from '../store/store.js';
+import { buildAlertEmbed } from './embed.js';
+import { htmlToText, summarize } from './summary.js';
+
+export type DiscordRest = Pick<REST, 'post' | 'patch' | 'put' | 'delete'>;
+
+/** How long a channel remembers a posted story, to skip the same story from another feed. */
+export const POSTED_TTL_MS = 30 * 24 * 60 * 60_000;
+/** Attempts before an alert that keeps failing (not for a permanent reason) is dropped. */
+export const MAX_SEND_ATTEMPTS = 8;
+
+/** Discord error codes after which retrying a send can never help. */
+const UNKNOWN_CHANNEL = 10003;
+const MISSING_ACCESS = 50001;
+const MISSING_PERMISSIONS = 50013;
+const CANNOT_SEND_IN_CHANNEL = 50008;
+
+export interface AlertServiceDeps {
+  store: Store;
+  subscriptions: SubscriptionService;
+  feeds: FeedService;
+  rest: DiscordRest;
+  log: Logger;
+  clock: () => Date;
+  /** Add the 1️⃣–5️⃣ reactions to each alert so members rate with one click. */
+  addRatingReactions?: boolean;
+}
+
+/** The text a feed item is matched on. */
+export function matchableItem(item: FeedItem, feed: Pick<FeedRecord, 'title' | 'siteUrl'>): MatchableItem & { summaryText: string } {
+  const summaryText = htmlToText(item.summaryHtml);
+  return {
+    title: item.title,
+    summary: summaryText,
+    summaryText,
+    categories: item.categories,
+    source: [feed.title, feed.siteUrl].filter(Boolean).join(' '),
+    author: item.author ?? '',
+  };
+}
+
+/** Keys under which a story counts as already posted in a channel: its link, and its headline when distinctive. */
+export function storyKeys(item: Pick<FeedItem, 'id' | 'link' | 'title'>): string[] {
+  const keys = [item.link ? `link:${item.link}` : `id:${item.id}`];
+  const title = item.title.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+  if (title.length >= 24) keys.push(`title:${title}`);
+  return keys;
+}
+
+/**
+ * Decides which channels get an item, composes the embed, and sends it: persisted to the outbox first, so an alert
+ * decided is an alert delivered even across a crash; one message per item per channel; never a ping.
+ */
+export class AlertService {
+  private readonly channelLock = new KeyedLock();
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(private readonly deps: AlertServiceDeps) {}
+
+  /** Routes new items to channels and queues their alerts. Resolves once every alert is in the outbox. */
+  async handleNewItems(feed: FeedRecord, items: FeedItem[]): Promise<void> {
+    for (const item of items) {
+      const entries = await this.compose(feed, item);
+      for (const entry of entries) {
+        await this.deps.store.outbox.set(entry.key, entry);
+        this.track(this.deliver(entry));
+      }
+    }
+  }
+
+  /** The outbox entries (one per channel) an item produces; empty when nothing matches or all were posted. */
+  async compose(feed: FeedRecord, item: FeedItem): Promise<OutboxEntry[]> {
+    const matchable = matchableItem(item, feed);
+    const matches = this.deps.subscriptions.match(matchable);
+    const byChannel = new Map<string, { guildId: string; subscriptionIds: string[]; terms: string[] }>();
+    for (const [subscriptionId, terms] of matches) {
+      const sub = this.deps.subscriptions.get(subscriptionId);
+      if (!sub || !this.deps.feeds.isFollowedBy(sub.guildId, feed.url)) continue;
+      const group = byChannel.get(sub.channelId) ?? { guildId: sub.guildId, subscriptionIds: [], terms: [] };
+      group.subscriptionIds.push(subscriptionId);
+      for (const term of terms) if (!group.terms.includes(term)) group.terms.push(term);
+      byChannel.set(sub.channelId, group);
+    }
+
+    const entries: OutboxEntry[] = [];
+    const keys = storyKeys(item);
+    const summary = summarize(matchable.summaryText, { title: item.title });
+    for (const [channelId, group] of byChannel) {
+      const already = await this.postedMessage(channelId, keys);
+      if (already) {
+        this.deps.log.info({ event: 'alert.duplicate', guild: group.guildId, channel: channelId, feed: feed.url, item: item.id, message: already }, 'story already posted here');
+        continue;
+      }
+      const embed = buildAlertEmbed(
+        {
+          headline: item.title,
+          link: item.link,
+          summary,
+          highlights: highlightRanges(summary, group.terms),
+          image: item.image,
+          published: item.published,
+          feedTitle: feed.title,
+          feedSiteUrl: feed.siteUrl,
+          terms: group.terms,
+        },
+        { count: 0, average: null },
+      );
+      entries.push({
+        key: `${channelId}|${keys[0]}`,
+        guildId: group.guildId,
+        channelId,
+        feedUrl: feed.url,
+        itemId: item.id,
+        title: item.title,
+        link: item.link,
+        terms: group.terms,
+        subscriptionIds: group.subscriptionIds,
+        embed,
+        nonce: randomBytes(8).readBigUInt64BE().toString().slice(0, 19),
+        createdAt: this.deps.clock().toISOString(),
+        attempts: 0,
+      });
+    }
+    return entries;
+  }
+
+  /** Sends whatever the outbox still holds (after a restart, or after failures). */
+  async drainOutbox(): Promise<number> {
+    const pending: OutboxEntry[] = [];
+    for await (const [, entry] of this.deps.store.outbox.entries()) pending.push(entry);
+    pending.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    for (const entry of pending) this.track(this.deliver(entry));
+    await this.idle();
+    return pending.length;
+  }
+
+  /** Resolves when no send is in flight. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track(promise: Promise<unknown>): void {
+    this.inFlight.add(promise);
+    void promise.finally(() => this.inFlight.delete(promise));
+  }
+
+  private async postedMessage(channelId: string, keys: string[]): Promise<string | undefined> {
+    for (const key of keys) {
+      const message = await this.deps.store.posted.get(`${channelId}|${key}`);
+      if (message) return message;
+    }
+    return undefined;
+  }
+
+  /** Sends one outbox entry; one channel at a time, so a channel's alerts keep their order. Never throws. */
+  private deliver(entry: OutboxEntry): Promise<void> {
+    return this.channelLock.run(entry.channelId, async () => {
+      const { store, log, rest } = this.deps;
+      const where = { guild: entry.guildId, channel: entry.channelId, feed: entry.feedUrl, item: entry.itemId };
+      if (!(await store.outbox.get(entry.key))) return; // delivered by an earlier drain
+      const keys = storyKeys({ id: entry.itemId, link: entry.link, title: entry.title });
+      const already = await this.postedMessage(entry.channelId, keys);
+      if (already) {
+        await store.outbox.delete(entry.key);
+        return;
+      }
+      let messageId: string;
+      try {
+        const message = (await rest.post(Routes.channelMessages(entry.channelId), {
+          body: { embeds: [entry.embed], allowed_mentions: { parse: [] }, nonce: entry.nonce, enforce_nonce: true },
+        })) as { id: string };
+        messageId = message.id;
+      } catch (error) {
+        await this.sendFailed(entry, error);
+        return;
+      }
+
+      const record: AlertRecord = {
+        messageId,
+        guildId: entry.guildId,
+        channelId: entry.channelId,
+        feedUrl: entry.feedUrl,
+        itemId: entry.itemId,
+        title: entry.title,
+        link: entry.link,
+        terms: entry.terms,
+        subscriptionIds: entry.subscriptionIds,
+        postedAt: this.deps.clock().toISOString(),
+        embed: entry.embed,
+        votes: {},
+      };
+      await store.alerts.set(messageId, record);
+      for (const key of keys) await store.posted.set(`${entry.channelId}|${key}`, messageId, POSTED_TTL_MS);
+      await store.outbox.delete(entry.key);
+      log.info({ event: 'alert.posted', ...where, message: messageId, terms: entry.terms }, 'alert posted');
+
+      if (this.deps.addRatingReactions !== false) {
+        for (const emoji of RATING_EMOJIS) {
+          try {
+            await rest.put(Routes.channelMessageOwnReaction(entry.channelId, messageId, encodeURIComponent(emoji)));
+          } catch (error) {
+            log.warn({ event: 'alert.react_failed', ...where, message: messageId, error: describe(error) }, 'could not add rating reactions (is Add Reactions allowed?)');
+            break;
+          }
+        }
+      }
+    });
+  }
+
+  private async sendFailed(entry: OutboxEntry, error: unknown): Promise<void> {
+    const { store, log } = this.deps;
+    const where = { guild: entry.guildId, channel: entry.channelId, feed: entry.feedUrl, item: entry.itemId };
+    const code = error instanceof DiscordAPIError ? Number(error.code) : null;
+    if (code === UNKNOWN_CHANNEL) {
+      await store.outbox.delete(entry.key);
+      const removed = await this.deps.subscriptions.removeChannel(entry.channelId);
+      log.warn({ event: 'alert.channel_gone', ...where, removedSubscriptions: removed }, 'channel no longer exists; its subscriptions were removed');
+      return;
+    }
+    if (code === MISSING_ACCESS || code === MISSING_PERMISSIONS || code === CANNOT_SEND_IN_CHANNEL) {
+      await store.outbox.delete(entry.key);
+      log.warn({ event: 'alert.forbidden', ...where, error: describe(error) }, 'Herald may not post in this channel: grant View Channel, Send Messages and Embed Links');
+      return;
+    }
+    const attempts = entry.attempts + 1;
+    if (attempts >= MAX_SEND_ATTEMPTS || (error instanceof DiscordAPIError && error.status >= 400 && error.status < 500)) {
+      await store.outbox.delete(entry.key);
+      log.error({ event: 'alert.dropped', ...where, attempts, error: describe(error) }, 'alert dropped after failed sends');
+      return;
+    }
+    await store.outbox.set(entry.key, { ...entry, attempts });
+    log.warn({ event: 'alert.send_failed', ...where, attempts, error: describe(error) }, 'alert send failed; will retry next cycle');
+  }
+}
+
+export function describe(error: unknown): string {
+  if (error instanceof DiscordAPIError) return `${error.status} ${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}

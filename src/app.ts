@@ -1,0 +1,114 @@
+import { Events, Routes, type Client } from 'discord.js';
+import { schedule, type ScheduledTask } from 'node-cron';
+import { commands as allCommands } from '../commands/index.js';
+import { AlertService } from './alerts/alert-service.js';
+import type { Config } from './config/config.js';
+import { createDiscordClient } from './discord/client.js';
+import type { Command } from './discord/command.js';
+import { handleInteraction } from './discord/interactions.js';
+import { FeedService } from './feeds/feed-service.js';
+import { createFetcher, type Fetcher } from './feeds/fetcher.js';
+import { Poller, type CycleReport } from './feeds/poller.js';
+import { silentLogger, type Logger } from './log.js';
+import { SubscriptionService } from './match/subscription-service.js';
+import { RatingService } from './ratings/rating-service.js';
+import type { Services } from './services.js';
+import { openStore } from './store/store.js';
+
+export interface AppOptions {
+  config: Config;
+  log?: Logger;
+  clock?: () => Date;
+  /** Defaults to the polite undici fetcher built from the config. */
+  fetcher?: Fetcher;
+  /** Debounce of rating edits (ms). */
+  ratingRefreshMs?: number;
+  /** Run the node-cron poll tick (default true; tests drive polling with pollNow). */
+  schedulePolling?: boolean;
+}
+
+export interface App {
+  client: Client;
+  services: Services;
+  commands: Map<string, Command>;
+  /** One poll cycle, and the sends it queued. */
+  pollNow(): Promise<CycleReport>;
+  stop(): Promise<void>;
+}
+
+/** Builds everything, logs in, registers commands, resumes the outbox and starts polling. */
+export async function startApp(options: AppOptions): Promise<App> {
+  const { config } = options;
+  const log = options.log ?? silentLogger;
+  const clock = options.clock ?? (() => new Date());
+  const store = await openStore(config.storeUrl);
+  const fetcher =
+    options.fetcher ??
+    createFetcher({ userAgent: config.userAgent, maxBytes: config.limits.feedBytes, allowPrivateAddresses: config.allowPrivateAddresses });
+  const client = createDiscordClient(config.discordApiUrl);
+
+  const feeds = new FeedService({ store, fetcher, log, clock, defaultFeeds: config.defaultFeeds, maxFeedsPerGuild: config.limits.feedsPerGuild });
+  const subscriptions = new SubscriptionService({ store, log, clock, maxPerGuild: config.limits.subscriptionsPerGuild });
+  const alerts = new AlertService({ store, subscriptions, feeds, rest: client.rest, log, clock });
+  const ratings = new RatingService({ store, rest: client.rest, log, botUserId: () => client.user?.id ?? null, refreshDelayMs: options.ratingRefreshMs });
+  const poller = new Poller({ store, fetcher, log, clock, feedUrls: () => feeds.allFeedUrls(), onNewItems: (feed, items) => alerts.handleNewItems(feed, items) });
+  const services: Services = { config, log, clock, store, fetcher, feeds, subscriptions, alerts, ratings, poller };
+  const commands = new Map(allCommands.map((c) => [c.data.name, c]));
+
+  await Promise.all([feeds.load(), subscriptions.load()]);
+
+  client.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction, commands, services));
+  const onReaction = (kind: 'add' | 'remove') => (reaction: { message: { id: string; channelId: string }; emoji: { name: string | null } }, user: { id: string }) =>
+    void ratings
+      .onReaction({ kind, messageId: reaction.message.id, channelId: reaction.message.channelId, userId: user.id, emoji: reaction.emoji.name })
+      .catch((error: unknown) => log.error({ event: 'rating.failed', channel: reaction.message.channelId, message: reaction.message.id, error: String(error) }, 'vote not recorded'));
+  client.on(Events.MessageReactionAdd, onReaction('add'));
+  client.on(Events.MessageReactionRemove, onReaction('remove'));
+  client.on(Events.ChannelDelete, (channel) => void subscriptions.removeChannel(channel.id).catch(() => undefined));
+  client.on(Events.Error, (error) => log.error({ event: 'discord.error', error: error.message }, 'discord client error'));
+  client.rest.on('rateLimited', (info) => log.warn({ event: 'discord.rate_limited', route: info.route, retryAfterMs: info.retryAfter, global: info.global }, 'rate limited by Discord; waiting'));
+
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  try {
+    await client.login(config.discordToken);
+  } catch (error) {
+    await Promise.allSettled([client.destroy(), store.close(), fetcher.close()]);
+    throw error;
+  }
+  await ready;
+  const applicationId = client.application!.id;
+  const body = [...commands.values()].map((c) => c.data.toJSON());
+  await client.rest.put(config.guildId ? Routes.applicationGuildCommands(applicationId, config.guildId) : Routes.applicationCommands(applicationId), { body });
+  log.info({ event: 'start', user: client.user?.tag, guilds: client.guilds.cache.size, commands: body.length, scope: config.guildId ? `guild ${config.guildId}` : 'global', store: store.describe }, 'Herald is running');
+
+  const resumed = await alerts.drainOutbox();
+  if (resumed) log.info({ event: 'outbox.resumed', count: resumed }, 'sent alerts left from the last run');
+
+  const pollNow = async () => {
+    const report = await poller.runCycle();
+    await alerts.idle();
+    return report;
+  };
+  let task: ScheduledTask | null = null;
+  if (options.schedulePolling !== false) {
+    task = schedule(config.pollCron, () => pollNow().catch((error: unknown) => log.error({ event: 'poll.failed', error: String(error) }, 'poll cycle failed')), {
+      name: 'poll',
+      noOverlap: true,
+    });
+    void pollNow();
+  }
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await task?.destroy();
+      // Finish what is in flight: the poll cycle, the sends it queued, the pending rating edits.
+      await poller.runCycleInFlight();
+      await alerts.idle();
+      await ratings.flush();
+      await client.destroy();
+      await Promise.allSettled([store.close(), fetcher.close()]);
+      log.info({ event: 'stop' }, 'Herald stopped');
+    })());
+  return { client, services, commands, pollNow, stop };
+}

@@ -1,0 +1,123 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { matchableItem } from './alerts/alert-service.js';
+import { REPOSITORY_URL } from './config/config.js';
+import { FeedProblem, normaliseFeedUrl } from './feeds/feed-service.js';
+import { createFetcher, FetchError } from './feeds/fetcher.js';
+import { parseFeed } from './feeds/parse.js';
+import type { ParsedFeed } from './feeds/types.js';
+import { evaluateQuery } from './match/evaluate.js';
+import { parseQuery, type Query } from './match/query.js';
+
+const USAGE = `Usage: npm run herald -- check <feed-url-or-file> [--query "<query>"] [--json]
+  Fetches (or reads) a feed, prints its items the way Herald sees them and, with --query, which items match.`;
+
+export interface CheckOptions {
+  target: string;
+  query?: string;
+  json?: boolean;
+  allowPrivateAddresses?: boolean;
+}
+
+/** Runs `herald check`; returns the exit code. Output goes through `write`, one line per call. */
+export async function runCheck(options: CheckOptions, write: (line: string) => void): Promise<number> {
+  const fail = (reason: string) => {
+    write(options.json ? JSON.stringify({ error: reason }) : `error: ${reason}`);
+    return 1;
+  };
+
+  let query: Query | undefined;
+  let canonical = '';
+  if (options.query !== undefined) {
+    const parsed = parseQuery(options.query);
+    if (!parsed.ok) return fail(`bad query: ${parsed.error.message}${parsed.error.hint ? ` (${parsed.error.hint})` : ''}`);
+    query = parsed.query;
+    canonical = parsed.canonical;
+  }
+
+  let feed: ParsedFeed;
+  let source: string;
+  try {
+    const isFile = existsSync(options.target) && statSync(options.target).isFile();
+    let body: Buffer;
+    let contentType: string | null = null;
+    if (isFile) {
+      body = readFileSync(options.target);
+      source = options.target;
+    } else {
+      source = normaliseFeedUrl(options.target);
+      const fetcher = createFetcher({ userAgent: `HeraldBot/0.1 check (+${REPOSITORY_URL})`, allowPrivateAddresses: options.allowPrivateAddresses });
+      try {
+        const fetched = await fetcher.fetch({ url: source });
+        if (fetched.kind !== 'ok') return fail(`${source} sent no content`);
+        body = fetched.body;
+        contentType = fetched.contentType;
+        source = fetched.finalUrl;
+      } finally {
+        await fetcher.close();
+      }
+    }
+    const parsed = await parseFeed(body, { contentType, url: isFile ? null : source });
+    if (!parsed.ok) return fail(parsed.error.message);
+    feed = parsed.feed;
+  } catch (error) {
+    if (error instanceof FetchError || error instanceof FeedProblem) return fail(error.message);
+    return fail(error instanceof Error ? error.message : String(error));
+  }
+
+  const feedInfo = { title: feed.title, siteUrl: feed.siteUrl };
+  if (!options.json) {
+    write(`${feed.title || '(untitled feed)'} — ${feed.items.length} item${feed.items.length === 1 ? '' : 's'} from ${source}`);
+    if (query) write(`query: ${canonical}`);
+  }
+  let matches = 0;
+  for (const item of feed.items) {
+    const outcome = query ? evaluateQuery(query, matchableItem(item, feedInfo)) : null;
+    if (outcome?.matched) matches++;
+    if (options.json) {
+      write(
+        JSON.stringify({
+          id: item.id,
+          title: item.title,
+          link: item.link,
+          published: item.published,
+          image: item.image,
+          author: item.author,
+          categories: item.categories,
+          ...(outcome ? { matched: outcome.matched, terms: outcome.terms } : {}),
+        }),
+      );
+    } else {
+      const mark = outcome ? (outcome.matched ? `✔ [${outcome.terms.join(', ')}] ` : '· ') : '';
+      write(`\n${mark}${item.title || '(no title)'}`);
+      write(`  id: ${item.id}`);
+      write(`  date: ${item.published ?? '(none)'}   link: ${item.link ?? '(none)'}`);
+      if (item.image) write(`  image: ${item.image}`);
+      if (item.author || item.categories.length) write(`  author: ${item.author ?? '(none)'}   categories: ${item.categories.join(', ') || '(none)'}`);
+      if (outcome && !outcome.matched) write(`  no match: ${outcome.explanation}`);
+    }
+  }
+  if (!options.json && query) write(`\n${matches} of ${feed.items.length} items match.`);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { query: { type: 'string', short: 'q' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const [verb, target, ...rest] = parsed.positionals;
+  if (parsed.values.help || verb !== 'check' || !target || rest.length) {
+    (parsed.values.help ? console.log : console.error)(USAGE);
+    return parsed.values.help ? 0 : 2;
+  }
+  const allow = /^(1|true|yes)$/i.test(process.env.ALLOW_PRIVATE_ADDRESSES ?? '');
+  return runCheck({ target, query: parsed.values.query, json: parsed.values.json, allowPrivateAddresses: allow }, (line) => console.log(line));
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli.ts')) {
+  process.exitCode = await main(process.argv.slice(2));
+}

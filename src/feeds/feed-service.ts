@@ -1,0 +1,219 @@
+import type { Logger } from '../log.js';
+import type { FeedRecord, GuildFeedsRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import { KeyedLock } from '../store/store.js';
+import { canonicalLink } from './canonical-link.js';
+import { discoverFeedLinks } from './discover.js';
+import { FetchError, type Fetcher } from './fetcher.js';
+import { parseFeed } from './parse.js';
+import { findNewItems } from './seen.js';
+import type { ParsedFeed } from './types.js';
+
+export type FeedProblemCode = 'bad-url' | 'fetch' | 'parse' | 'limit' | 'not-followed' | 'several-feeds';
+
+/** Why a feed can't be added or read, in words for the user who asked. */
+export class FeedProblem extends Error {
+  override name = 'FeedProblem';
+  constructor(
+    readonly code: FeedProblemCode,
+    message: string,
+    /** Feeds found on an HTML page when there were several to choose from. */
+    readonly candidates: Array<{ url: string; title: string | null }> = [],
+  ) {
+    super(message);
+  }
+}
+
+export interface InspectedFeed {
+  /** The URL to follow: the feed's own, after redirects or discovery from a page. */
+  url: string;
+  feed: ParsedFeed;
+  etag: string | null;
+  lastModified: string | null;
+}
+
+export interface FeedServiceDeps {
+  store: Store;
+  fetcher: Fetcher;
+  log: Logger;
+  clock: () => Date;
+  defaultFeeds: string[];
+  maxFeedsPerGuild: number;
+}
+
+/** Normalises a URL a user typed: http(s) only, absolute, fragment dropped. */
+export function normaliseFeedUrl(raw: string): string {
+  const text = raw.trim().replace(/^<(.*)>$/, '$1');
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:/i.test(text) ? text : `https://${text}`);
+  } catch {
+    throw new FeedProblem('bad-url', `"${raw.slice(0, 100)}" is not a URL. Give the feed's full address, e.g. https://example.com/rss.xml`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new FeedProblem('bad-url', `Only http:// and https:// feeds can be followed (got ${url.protocol.replace(':', '')}://).`);
+  }
+  url.hash = '';
+  return url.href;
+}
+
+export function newFeedRecord(url: string, feed: ParsedFeed, now: Date, validators: { etag: string | null; lastModified: string | null }): FeedRecord {
+  return {
+    url,
+    title: feed.title || new URL(url).hostname,
+    siteUrl: canonicalLink(feed.siteUrl),
+    etag: validators.etag,
+    lastModified: validators.lastModified,
+    bodyHash: null,
+    addedAt: now.toISOString(),
+    lastPolledAt: now.toISOString(),
+    lastSuccessAt: now.toISOString(),
+    lastNewItemAt: null,
+    consecutiveFailures: 0,
+    firstFailureAt: null,
+    lastError: null,
+    disabledReason: null,
+    nextPollAt: null,
+  };
+}
+
+/** Which guild follows which feed, and adding/removing feeds. Keeps an in-memory view of the guildfeeds namespace. */
+export class FeedService {
+  private readonly guilds = new Map<string, GuildFeedsRecord>();
+  private readonly lock = new KeyedLock();
+
+  constructor(private readonly deps: FeedServiceDeps) {}
+
+  async load(): Promise<void> {
+    this.guilds.clear();
+    for await (const [guildId, record] of this.deps.store.guildFeeds.entries()) this.guilds.set(guildId, record);
+  }
+
+  /** The feeds a guild follows: the configured defaults it has not dropped, plus its own. */
+  followedBy(guildId: string): string[] {
+    const record = this.guilds.get(guildId);
+    const dropped = new Set(record?.droppedDefaults ?? []);
+    const urls = this.deps.defaultFeeds.filter((u) => !dropped.has(u));
+    for (const url of record?.follows ?? []) if (!urls.includes(url)) urls.push(url);
+    return urls;
+  }
+
+  isFollowedBy(guildId: string, url: string): boolean {
+    return this.followedBy(guildId).includes(url);
+  }
+
+  /** Every feed some guild follows (defaults always: any guild may follow them), each once. */
+  allFeedUrls(): string[] {
+    const urls = new Set(this.deps.defaultFeeds);
+    for (const record of this.guilds.values()) for (const url of record.follows) urls.add(url);
+    return [...urls];
+  }
+
+  /** Fetches and parses a URL the way polling does; an HTML page is searched for its feed links. */
+  async inspect(rawUrl: string, depth = 0): Promise<InspectedFeed> {
+    const url = normaliseFeedUrl(rawUrl);
+    let outcome;
+    try {
+      outcome = await this.deps.fetcher.fetch({ url });
+    } catch (error) {
+      if (error instanceof FetchError) throw new FeedProblem('fetch', `Couldn't fetch ${url}: ${error.message}`);
+      throw error;
+    }
+    if (outcome.kind !== 'ok') throw new FeedProblem('fetch', `Couldn't fetch ${url}: the server sent no content.`);
+    const parsed = await parseFeed(outcome.body, { contentType: outcome.contentType, url: outcome.finalUrl });
+    if (parsed.ok) return { url: outcome.finalUrl, feed: parsed.feed, etag: outcome.etag, lastModified: outcome.lastModified };
+
+    if (parsed.error.code === 'html-page' && depth === 0) {
+      const found = discoverFeedLinks(outcome.body.toString('utf8'), outcome.finalUrl);
+      if (found.length === 1) return this.inspect(found[0]!.url, 1);
+      if (found.length > 1) {
+        throw new FeedProblem('several-feeds', `That page offers ${found.length} feeds; add the one you want by its URL.`, found);
+      }
+      throw new FeedProblem('parse', `${url} is a web page, not a feed, and it links to no RSS, Atom or JSON feed. Look for an RSS link on the site.`);
+    }
+    throw new FeedProblem('parse', `${url} isn't a feed Herald can read: ${parsed.error.message}`);
+  }
+
+  /**
+   * The guild follows a feed. A feed new to Herald is fetched now and all its current items are marked seen, so
+   * following never floods a channel with old stories.
+   */
+  async follow(guildId: string, rawUrl: string): Promise<{ feed: FeedRecord; itemCount: number; alreadyFollowed: boolean }> {
+    const requested = normaliseFeedUrl(rawUrl);
+    const known = await this.deps.store.feeds.get(requested);
+    if (known && this.isFollowedBy(guildId, requested)) return { feed: known, itemCount: 0, alreadyFollowed: true };
+    if (this.followedBy(guildId).length >= this.deps.maxFeedsPerGuild) {
+      throw new FeedProblem('limit', `This server already follows ${this.deps.maxFeedsPerGuild} feeds, the limit. Remove one with /feed remove first.`);
+    }
+
+    let feed = known;
+    let itemCount = 0;
+    if (!feed) {
+      const inspected = await this.inspect(requested);
+      feed = await this.deps.store.feeds.get(inspected.url);
+      if (feed && this.isFollowedBy(guildId, feed.url)) return { feed, itemCount: 0, alreadyFollowed: true };
+      if (!feed) {
+        feed = newFeedRecord(inspected.url, inspected.feed, this.deps.clock(), inspected);
+        const seen = await this.deps.store.seen.get(feed.url);
+        await this.deps.store.seen.set(feed.url, findNewItems(seen, inspected.feed.items).next);
+        await this.deps.store.feeds.set(feed.url, feed);
+      }
+      itemCount = inspected.feed.items.length;
+    }
+
+    const url = feed.url;
+    await this.lock.run(guildId, async () => {
+      const record = this.guilds.get(guildId) ?? { follows: [], droppedDefaults: [] };
+      const next: GuildFeedsRecord = {
+        follows: this.deps.defaultFeeds.includes(url) ? record.follows : [...new Set([...record.follows, url])],
+        droppedDefaults: record.droppedDefaults.filter((u) => u !== url),
+      };
+      await this.deps.store.guildFeeds.set(guildId, next);
+      this.guilds.set(guildId, next);
+    });
+    this.deps.log.info({ event: 'feed.follow', guild: guildId, feed: url }, 'guild follows feed');
+    return { feed, itemCount, alreadyFollowed: false };
+  }
+
+  /** The guild stops following a feed. Returns false when it did not follow it. */
+  async unfollow(guildId: string, rawUrl: string): Promise<boolean> {
+    const url = this.resolveFollowed(guildId, rawUrl);
+    if (!url) return false;
+    await this.lock.run(guildId, async () => {
+      const record = this.guilds.get(guildId) ?? { follows: [], droppedDefaults: [] };
+      const next: GuildFeedsRecord = {
+        follows: record.follows.filter((u) => u !== url),
+        droppedDefaults: this.deps.defaultFeeds.includes(url) ? [...new Set([...record.droppedDefaults, url])] : record.droppedDefaults,
+      };
+      await this.deps.store.guildFeeds.set(guildId, next);
+      this.guilds.set(guildId, next);
+    });
+    this.deps.log.info({ event: 'feed.unfollow', guild: guildId, feed: url }, 'guild unfollows feed');
+    return true;
+  }
+
+  /** Finds the followed feed a user means, tolerating a missing scheme or trailing slash. */
+  resolveFollowed(guildId: string, rawUrl: string): string | null {
+    const followed = this.followedBy(guildId);
+    let wanted: string;
+    try {
+      wanted = normaliseFeedUrl(rawUrl);
+    } catch {
+      return null;
+    }
+    const loose = (u: string) => u.replace(/^https?:\/\//, '').replace(/\/+$/, '').toLowerCase();
+    return followed.find((u) => u === wanted) ?? followed.find((u) => loose(u) === loose(wanted)) ?? null;
+  }
+
+  async list(guildId: string): Promise<FeedRecord[]> {
+    const records = await Promise.all(this.followedBy(guildId).map((url) => this.deps.store.feeds.get(url)));
+    return records.filter((r): r is FeedRecord => r !== undefined);
+  }
+
+  /** Guild ids that follow a feed explicitly; defaults are followed by every guild that has not dropped them. */
+  guildsFollowing(url: string, allGuildIds: Iterable<string>): string[] {
+    const result: string[] = [];
+    for (const guildId of allGuildIds) if (this.isFollowedBy(guildId, url)) result.push(guildId);
+    return result;
+  }
+}

@@ -1,0 +1,53 @@
+import type { SeenRecord } from '../store/records.js';
+import type { FeedItem } from './types.js';
+
+/** Seen-sets hold several times a feed's length, so an item that drops out and comes back is still known. */
+export const SEEN_MIN = 500;
+export const SEEN_FEED_MULTIPLE = 5;
+
+export interface NewItemsResult {
+  /** Items not seen before, oldest first. Empty on the first fetch of a feed (it only learns what exists). */
+  newItems: FeedItem[];
+  next: SeenRecord;
+}
+
+/**
+ * Newness is by item id (never by date: a bumped pubDate or a feed where every item shares one timestamp must
+ * neither re-post nor miss), plus the link, so a feed that re-issues an item under a new id is not re-posted.
+ */
+export function findNewItems(seen: SeenRecord | undefined, items: FeedItem[]): NewItemsResult {
+  const cap = Math.max(SEEN_MIN, items.length * SEEN_FEED_MULTIPLE);
+  const ids = new Set(seen?.ids ?? []);
+  const links = new Set(seen?.links ?? []);
+  const fresh: Array<{ item: FeedItem; position: number }> = [];
+  const batchIds = new Set<string>();
+  const batchLinks = new Set<string>();
+
+  items.forEach((item, position) => {
+    if (ids.has(item.id) || batchIds.has(item.id)) return;
+    const repeatedLink = item.link !== null && (links.has(item.link) || batchLinks.has(item.link));
+    batchIds.add(item.id);
+    if (item.link) batchLinks.add(item.link);
+    if (!repeatedLink) fresh.push({ item, position });
+  });
+
+  const next: SeenRecord = {
+    ids: appendBounded(seen?.ids ?? [], [...batchIds], cap),
+    links: appendBounded(seen?.links ?? [], [...batchLinks].filter((l) => !links.has(l)), cap),
+  };
+  if (!seen) return { newItems: [], next };
+
+  // Oldest first: by date where both have one, else by reverse feed order (feeds list newest first).
+  fresh.sort((a, b) => {
+    const ta = a.item.published ? Date.parse(a.item.published) : NaN;
+    const tb = b.item.published ? Date.parse(b.item.published) : NaN;
+    if (!Number.isNaN(ta) && !Number.isNaN(tb) && ta !== tb) return ta - tb;
+    return b.position - a.position;
+  });
+  return { newItems: fresh.map((f) => f.item), next };
+}
+
+function appendBounded(existing: string[], added: string[], cap: number): string[] {
+  const all = added.length ? existing.concat(added) : existing;
+  return all.length > cap ? all.slice(all.length - cap) : all;
+}

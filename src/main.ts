@@ -1,0 +1,43 @@
+import { existsSync } from 'node:fs';
+import { ConfigError, loadConfig } from './config/config.js';
+import { StoreConfigError } from './store/keyv-store.js';
+import { createLogger } from './log.js';
+import { startApp } from './app.js';
+
+if (existsSync('.env')) process.loadEnvFile('.env');
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const log = createLogger(config.logLevel);
+process.on('unhandledRejection', (reason) => log.error({ event: 'unhandled_rejection', error: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));
+
+try {
+  const app = await startApp({ config, log });
+  let signals = 0;
+  const stop = (signal: string) => {
+    if (++signals > 1) process.exit(1);
+    log.info({ event: 'signal', signal }, 'stopping: finishing sends in flight');
+    app.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+} catch (error) {
+  const code = (error as { code?: string }).code;
+  if (code === 'TokenInvalid') {
+    console.error('Discord rejected DISCORD_TOKEN. Reset the token on the application\'s "Bot" page at https://discord.com/developers/applications and put the new one in .env.');
+  } else if (error instanceof StoreConfigError) {
+    console.error(error.message);
+  } else {
+    log.fatal({ event: 'start_failed', error: error instanceof Error ? error.stack : String(error) }, 'Herald could not start');
+  }
+  process.exit(1);
+}

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../log.js';
+import type { SubscriptionRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import { KeyedLock } from '../store/store.js';
+import { SubscriptionIndex } from './index.js';
+import type { MatchableItem } from './item.js';
+import { parseQuery, type Query } from './query.js';
+
+export type SubscriptionProblemCode = 'syntax' | 'duplicate' | 'limit' | 'not-found';
+
+/** Why a subscription can't be made or found, in words for the user. */
+export class SubscriptionProblem extends Error {
+  override name = 'SubscriptionProblem';
+  constructor(
+    readonly code: SubscriptionProblemCode,
+    message: string,
+    /** For syntax errors: where in the query, 0-based. */
+    readonly position?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface SubscriptionServiceDeps {
+  store: Store;
+  log: Logger;
+  clock: () => Date;
+  maxPerGuild: number;
+}
+
+/** Subscriptions: the stored records plus the in-memory index that matches items against all of them at once. */
+export class SubscriptionService {
+  private readonly byId = new Map<string, SubscriptionRecord>();
+  private readonly index = new SubscriptionIndex();
+  private readonly lock = new KeyedLock();
+
+  constructor(private readonly deps: SubscriptionServiceDeps) {}
+
+  async load(): Promise<void> {
+    for await (const [id, record] of this.deps.store.subscriptions.entries()) {
+      this.byId.set(id, record);
+      this.index.add(id, record.query as Query);
+    }
+    this.deps.log.info({ event: 'subscriptions.loaded', count: this.byId.size }, 'subscriptions loaded');
+  }
+
+  get(id: string): SubscriptionRecord | undefined {
+    return this.byId.get(id);
+  }
+
+  listForGuild(guildId: string): SubscriptionRecord[] {
+    return [...this.byId.values()].filter((s) => s.guildId === guildId).sort(byCreation);
+  }
+
+  listForChannel(channelId: string): SubscriptionRecord[] {
+    return [...this.byId.values()].filter((s) => s.channelId === channelId).sort(byCreation);
+  }
+
+  async create(input: { guildId: string; channelId: string; queryText: string; userId: string }): Promise<SubscriptionRecord> {
+    const parsed = parseQuery(input.queryText);
+    if (!parsed.ok) throw new SubscriptionProblem('syntax', `${parsed.error.message}. ${parsed.error.hint}`.trim(), parsed.error.position);
+    return this.lock.run(input.guildId, async () => {
+      const existing = this.listForChannel(input.channelId).find((s) => s.canonical === parsed.canonical);
+      if (existing) {
+        throw new SubscriptionProblem('duplicate', `<#${input.channelId}> already has this subscription (${existing.id}: ${existing.canonical}).`);
+      }
+      if (this.listForGuild(input.guildId).length >= this.deps.maxPerGuild) {
+        throw new SubscriptionProblem('limit', `This server has ${this.deps.maxPerGuild} subscriptions, the limit. Remove one with /unsubscribe first.`);
+      }
+      const record: SubscriptionRecord = {
+        id: randomBytes(4).toString('hex'),
+        guildId: input.guildId,
+        channelId: input.channelId,
+        queryText: input.queryText.trim(),
+        canonical: parsed.canonical,
+        query: parsed.query,
+        createdBy: input.userId,
+        createdAt: this.deps.clock().toISOString(),
+        mode: 'instant',
+      };
+      await this.deps.store.subscriptions.set(record.id, record);
+      this.byId.set(record.id, record);
+      this.index.add(record.id, parsed.query);
+      this.deps.log.info({ event: 'subscription.create', guild: record.guildId, channel: record.channelId, subscription: record.id, query: record.canonical }, 'subscribed');
+      return record;
+    });
+  }
+
+  /** Removes a subscription of this guild. */
+  async remove(guildId: string, id: string): Promise<SubscriptionRecord> {
+    const record = this.byId.get(id.trim());
+    if (!record || record.guildId !== guildId) throw new SubscriptionProblem('not-found', `There is no subscription "${id.slice(0, 40)}" in this server. /subscriptions lists them with their ids.`);
+    await this.deleteRecord(record);
+    this.deps.log.info({ event: 'subscription.remove', guild: guildId, channel: record.channelId, subscription: record.id }, 'unsubscribed');
+    return record;
+  }
+
+  /** A channel is gone: its subscriptions go with it. */
+  async removeChannel(channelId: string): Promise<number> {
+    const records = this.listForChannel(channelId);
+    for (const record of records) await this.deleteRecord(record);
+    if (records.length) this.deps.log.info({ event: 'subscription.channel_removed', channel: channelId, count: records.length }, 'channel gone; subscriptions removed');
+    return records.length;
+  }
+
+  /** Every subscription whose query matches the item → the terms it matched on. */
+  match(item: MatchableItem): Map<string, string[]> {
+    return this.index.match(item);
+  }
+
+  private async deleteRecord(record: SubscriptionRecord): Promise<void> {
+    await this.deps.store.subscriptions.delete(record.id);
+    this.byId.delete(record.id);
+    this.index.remove(record.id);
+  }
+}
+
+function byCreation(a: SubscriptionRecord, b: SubscriptionRecord): number {
+  return a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
+}

@@ -1,0 +1,23 @@
+import type { AlertService } from './alerts/alert-service.js';
+import type { Config } from './config/config.js';
+import type { FeedService } from './feeds/feed-service.js';
+import type { Fetcher } from './feeds/fetcher.js';
+import type { Poller } from './feeds/poller.js';
+import type { Logger } from './log.js';
+import type { SubscriptionService } from './match/subscription-service.js';
+import type { RatingService } from './ratings/rating-service.js';
+import type { Store } from './store/store.js';
+
+/** What slash commands may use: the same services the pipeline runs on, never another module's internals. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  clock: () => Date;
+  store: Store;
+  fetcher: Fetcher;
+  feeds: FeedService;
+  subscriptions: SubscriptionService;
+  alerts: AlertService;
+  ratings: RatingService;
+  poller: Poller;
+}
