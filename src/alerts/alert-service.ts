@@ -105,6 +105,7 @@ export class AlertService {
       const embed = buildAlertEmbed(
         {
           headline: item.title,
+          headlineHighlights: highlightRanges(item.title, group.terms),
           link: item.link,
           summary,
           highlights: highlightRanges(summary, group.terms),

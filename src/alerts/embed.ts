@@ -15,6 +15,8 @@ export interface AlertContent {
   summary: string;
   /** Ranges of `summary` to show in bold (the matched words). */
   highlights: Array<{ start: number; end: number }>;
+  /** Ranges of `headline` to show in bold. */
+  headlineHighlights?: Array<{ start: number; end: number }>;
   image: string | null;
   published: string | null;
   feedTitle: string;
@@ -76,7 +78,7 @@ export function buildAlertEmbed(content: AlertContent, rating: RatingSummary): A
   const embed: APIEmbed = {
     color: HERALD_COLOUR,
     author: { name: cutMarkdown(feedName, EMBED_LIMITS.authorName), url: httpUrl(content.feedSiteUrl) },
-    title: cutMarkdown(escapeText(content.headline.trim() || '(untitled)'), EMBED_LIMITS.title),
+    title: cutMarkdown(content.headline ? boldRanges(content.headline, content.headlineHighlights ?? []) : '(untitled)', EMBED_LIMITS.title),
     url: httpUrl(content.link),
     description: content.summary ? cutMarkdown(boldRanges(content.summary, content.highlights), 1024) : undefined,
     thumbnail: httpUrl(content.image) ? { url: httpUrl(content.image)! } : undefined,
@@ -85,7 +87,7 @@ export function buildAlertEmbed(content: AlertContent, rating: RatingSummary): A
     footer: { text: cutMarkdown(`${feedName} · rate with 1️⃣–5️⃣`, EMBED_LIMITS.footer) },
   };
   if (content.terms.length > 0) {
-    const terms = content.terms.map((t) => escapeText(t)).join(', ');
+    const terms = content.terms.map((t) => `**${escapeText(t)}**`).join(', ');
     embed.fields!.push({ name: 'Matched', value: cutMarkdown(terms, EMBED_LIMITS.fieldValue), inline: true });
   }
   embed.fields!.push({ name: RATING_FIELD_NAME, value: formatRating(rating), inline: true });

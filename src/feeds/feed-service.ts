@@ -6,6 +6,7 @@ import { canonicalLink } from './canonical-link.js';
 import { discoverFeedLinks } from './discover.js';
 import { FetchError, type Fetcher } from './fetcher.js';
 import { parseFeed } from './parse.js';
+import { recentItemsRecord } from './recent.js';
 import { findNewItems } from './seen.js';
 import type { ParsedFeed } from './types.js';
 
@@ -156,6 +157,7 @@ export class FeedService {
         feed = newFeedRecord(inspected.url, inspected.feed, this.deps.clock(), inspected);
         const seen = await this.deps.store.seen.get(feed.url);
         await this.deps.store.seen.set(feed.url, findNewItems(seen, inspected.feed.items).next);
+        await this.deps.store.recent.set(feed.url, recentItemsRecord(inspected.feed.items, this.deps.clock()));
         await this.deps.store.feeds.set(feed.url, feed);
       }
       itemCount = inspected.feed.items.length;

@@ -4,6 +4,7 @@ import type { FeedRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { FetchError, type Fetcher } from './fetcher.js';
 import { parseFeed } from './parse.js';
+import { recentItemsRecord } from './recent.js';
 import { findNewItems } from './seen.js';
 import type { FeedItem } from './types.js';
 
@@ -111,6 +112,7 @@ export class Poller {
         await this.deps.onNewItems(updated, newItems);
       }
       await store.seen.set(url, next);
+      await store.recent.set(url, recentItemsRecord(parsed.feed.items, now));
       await store.feeds.set(url, updated);
       if (!seen) return { outcome: 'first-fetch', newItems: 0 };
       return { outcome: newItems.length ? 'new-items' : 'unchanged', newItems: newItems.length };

@@ -1,4 +1,5 @@
 import type { APIEmbed } from 'discord.js';
+import type { FeedItem } from '../feeds/types.js';
 
 /** A followed feed and its polling state. Keyed by canonical feed URL. */
 export interface FeedRecord {
@@ -45,6 +46,12 @@ export interface SubscriptionRecord {
 export interface SeenRecord {
   ids: string[];
   links: string[];
+}
+
+/** A feed's latest items as last parsed (bounded), for /preview and /why. */
+export interface RecentItemsRecord {
+  items: FeedItem[];
+  fetchedAt: string;
 }
 
 /** A posted alert, keyed by its Discord message id. */

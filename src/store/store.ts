@@ -1,6 +1,6 @@
 import type { Collection, KeyvBackend } from './keyv-store.js';
 import { openKeyvBackend } from './keyv-store.js';
-import type { AlertRecord, FeedRecord, GuildFeedsRecord, OutboxEntry, SeenRecord, SubscriptionRecord } from './records.js';
+import type { AlertRecord, FeedRecord, GuildFeedsRecord, OutboxEntry, RecentItemsRecord, SeenRecord, SubscriptionRecord } from './records.js';
 
 /** Every repository Herald persists, one keyv namespace each. */
 export interface Store {
@@ -8,6 +8,8 @@ export interface Store {
   guildFeeds: Collection<GuildFeedsRecord>;
   subscriptions: Collection<SubscriptionRecord>;
   seen: Collection<SeenRecord>;
+  /** Feed URL → its latest items, for /preview and /why. */
+  recent: Collection<RecentItemsRecord>;
   alerts: Collection<AlertRecord>;
   /** `${channelId}|${storyKey}` → message id: stories already posted in a channel. */
   posted: Collection<string>;
@@ -23,6 +25,7 @@ export async function openStore(url: string): Promise<Store> {
     guildFeeds: backend.collection('guildfeeds'),
     subscriptions: backend.collection('subscription'),
     seen: backend.collection('seen'),
+    recent: backend.collection('recent'),
     alerts: backend.collection('alert'),
     posted: backend.collection('posted'),
     outbox: backend.collection('outbox'),

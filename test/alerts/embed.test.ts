@@ -19,12 +19,14 @@ describe('buildAlertEmbed', () => {
     const embed = buildAlertEmbed(base, { count: 0, average: null });
     expect(embed.author).toEqual({ name: 'BBC News', url: 'https://www.bbc.co.uk/news' });
     expect(embed.title).toBe(base.headline);
+    const bold = buildAlertEmbed({ ...base, headlineHighlights: [{ start: 0, end: 11 }] }, { count: 0, average: null });
+    expect(bold.title).toBe('**North Korea** leader meets families of soldiers killed fighting for Russia in Ukraine');
     expect(embed.url).toBe(base.link);
     expect(embed.description).toBe('The **North Korea**n leader met the families of soldiers killed fighting for Russia against Ukraine.');
     expect(embed.thumbnail).toEqual({ url: 'https://ichef.bbci.co.uk/x.jpg' });
     expect(embed.timestamp).toBe('2026-11-25T08:00:00.000Z');
     expect(embed.fields).toEqual([
-      { name: 'Matched', value: 'North Korea', inline: true },
+      { name: 'Matched', value: '**North Korea**', inline: true },
       { name: 'Rating', value: NO_RATINGS_TEXT, inline: true },
     ]);
     expect(embed.footer?.text).toContain('BBC News');
@@ -62,7 +64,7 @@ describe('buildAlertEmbed', () => {
   it('withRating replaces only the Rating field', () => {
     const embed = withRating(buildAlertEmbed(base, { count: 0, average: null }), { count: 2, average: 4.5 });
     expect(embed.fields?.find((f) => f.name === 'Rating')?.value).toBe('★★★★½ 4.5 · 2 votes');
-    expect(embed.fields?.find((f) => f.name === 'Matched')?.value).toBe('North Korea');
+    expect(embed.fields?.find((f) => f.name === 'Matched')?.value).toBe('**North Korea**');
   });
 });
 
