@@ -1,0 +1,293 @@
+// XML feeds: rss-parser (xml2js/sax) first; fast-xml-parser on what it rejects. Both hand their
+// element trees to the same normaliser, so the output does not depend on which parser succeeded.
+import Parser from 'rss-parser';
+import { XMLParser } from 'fast-xml-parser';
+import { absoluteHttpUrl } from './canonical-link.js';
+import { HTML_ENTITIES } from './parse-entities.js';
+import {
+  type Getter,
+  type NormContext,
+  arr,
+  attr,
+  authorOf,
+  first,
+  normaliseXmlItem,
+  siteLinkOf,
+  textOf,
+} from './parse-normalise.js';
+import { MAX_ITEMS, collapse, rawContentToHtml, stripTags } from './parse-util.js';
+import type { FeedItem, ParsedFeed } from './types.js';
+
+const ITEM_KEYS = [
+  '$', 'title', 'link', 'guid', 'id', 'description', 'summary', 'content', 'content:encoded',
+  'pubDate', 'published', 'updated', 'issued', 'modified', 'created', 'dc:date', 'dcterms:created',
+  'dcterms:issued', 'dcterms:modified', 'a10:updated', 'author', 'dc:creator', 'itunes:author',
+  'category', 'dc:subject', 'enclosure', 'media:content', 'media:thumbnail', 'media:group',
+  'itunes:image', 'atom:link', 'image', 'feedburner:origLink', 'media:title', 'dc:title',
+  'media:description',
+] as const;
+const FEED_KEYS = ['$', 'title', 'dc:title', 'link', 'author', 'dc:creator'] as const;
+
+// rss-parser turns Atom <published>/<updated> into `new Date(x).toISOString()`, which throws a
+// RangeError on one bad date and loses the whole feed. Renaming the elements before it sees them
+// keeps the raw values for our own tolerant date parser.
+const RENAMED: Record<string, string> = { published: 'x-herald-published', updated: 'x-herald-updated' };
+const sourceName = (k: string): string => RENAMED[k] ?? k;
+
+type RawRecord = Record<string, unknown>;
+
+const rssParser: Parser<RawRecord, RawRecord> = new Parser<RawRecord, RawRecord>({
+  defaultRSS: 2,
+  xml2js: {
+    tagNameProcessors: [(name: string) => RENAMED[name] ?? name],
+  },
+  customFields: {
+    feed: FEED_KEYS.map((k) => [sourceName(k), `raw:${k}`, { keepArray: true }]) as unknown as string[],
+    item: ITEM_KEYS.map((k) => [sourceName(k), `raw:${k}`, { keepArray: true }]) as unknown as string[],
+  },
+});
+
+const HTML_ELEMENTS = ['description', 'summary', 'content', 'content:encoded', 'media:description', 'atom:summary', 'atom:content'];
+
+const fxp = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  attributesGroupName: '$',
+  textNodeName: '_',
+  isArray: (_name: string, _jpath: unknown, _isLeaf: boolean, isAttribute: boolean) => !isAttribute,
+  processEntities: true,
+  htmlEntities: true,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  commentPropName: false,
+  stopNodes: HTML_ELEMENTS.map((n) => `*.${n}`),
+});
+
+export interface XmlParseOk {
+  ok: true;
+  feed: ParsedFeed;
+}
+export interface XmlParseFail {
+  ok: false;
+  kind: 'malformed' | 'not-a-feed';
+  reason: string;
+}
+
+function oneLine(s: string, max = 160): string {
+  const l = collapse(s.split('\n')[0] ?? s);
+  return l.length > max ? l.slice(0, max - 1) + '…' : l;
+}
+
+const XML_PREDEFINED = new Set(['amp', 'lt', 'gt', 'quot', 'apos']);
+
+/**
+ * The lenient pre-pass: escapes stray `&`, turns HTML named entities into numeric references and
+ * undefined ones into literal text (all outside CDATA and comments), and drops control characters
+ * XML forbids.
+ */
+export function lenientXml(text: string): string {
+  let out = text.replace(
+    /<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|&(?:([A-Za-z_][\w.-]{0,40});|(#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};))?/g,
+    (m, name: string | undefined, numeric: string | undefined) => {
+      if (m[0] === '<' || numeric) return m;
+      if (name === undefined) return '&amp;';
+      if (XML_PREDEFINED.has(name)) return m;
+      const code = HTML_ENTITIES.get(name);
+      return code !== undefined ? `&#${code};` : `&amp;${name};`;
+    },
+  );
+  // eslint-disable-next-line no-control-regex
+  out = out.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '');
+  return out;
+}
+
+/** sax's "Unclosed root tag\nLine: 9\nColumn: 3\nChar: " → "Unclosed root tag (line 10)". */
+function describeXmlError(saxMessage: string, fallbackReason: string): string {
+  const first = oneLine(saxMessage);
+  if (!first || /^Unable to parse XML|^Feed not recognized|Cannot read prop|undefined/i.test(first)) {
+    return oneLine(fallbackReason) || 'unknown error';
+  }
+  const line = /Line:\s*(\d+)/.exec(saxMessage);
+  return line ? `${first} (line ${Number(line[1]) + 1})` : first;
+}
+
+function feedTitle(v: unknown): string {
+  const n = first(v);
+  const type = (attr(n, 'type') ?? attr(n, 'mode') ?? '').toLowerCase();
+  let t = textOf(n);
+  if (type === 'html' || type === 'xhtml' || type === 'escaped') t = stripTags(t);
+  return collapse(t).slice(0, 1000);
+}
+
+function buildFeed(
+  feedGet: Getter,
+  items: Getter[],
+  url: string | null,
+  rawHtml: boolean,
+  rootBase: string | null,
+): ParsedFeed {
+  let title = feedTitle(feedGet('title')) || feedTitle(feedGet('dc:title'));
+  if (rawHtml) title = collapse(rawContentToHtml(title, null));
+  const siteRaw = siteLinkOf(feedGet);
+  const feed$ = feedGet('$');
+  const xmlBase = (feed$ && typeof feed$ === 'object' && typeof (feed$ as RawRecord)['xml:base'] === 'string'
+    ? ((feed$ as RawRecord)['xml:base'] as string)
+    : null) ?? rootBase;
+  const docBase = xmlBase ? (absoluteHttpUrl(xmlBase, url) ?? url) : url;
+  const siteUrl = siteRaw ? absoluteHttpUrl(siteRaw, docBase) : null;
+  const ctx: NormContext = {
+    base: xmlBase ? docBase : (siteUrl ?? url),
+    feedAuthor: authorOf(feedGet('author')) ?? authorOf(feedGet('dc:creator')),
+    rawHtml,
+  };
+  const out: FeedItem[] = [];
+  for (const get of items) {
+    if (out.length >= MAX_ITEMS) break;
+    const it = normaliseXmlItem(get, ctx);
+    if (it) out.push(it);
+  }
+  return { title, siteUrl, items: out };
+}
+
+async function viaRssParser(text: string, url: string | null): Promise<ParsedFeed> {
+  const parsed = (await rssParser.parseString(text)) as RawRecord & { items?: RawRecord[] };
+  const feedGet: Getter = (k) => parsed[`raw:${k}`];
+  const items = (parsed.items ?? []).map((it): Getter => (k) => it[`raw:${k}`]);
+  return buildFeed(feedGet, items, url, false, null);
+}
+
+const ROOT_RE = /^(?:([\w.-]+):)?(rss|feed|RDF|rdf|channel)$/;
+
+function viaFastXml(text: string, url: string | null): XmlParseOk | XmlParseFail {
+  let tree: RawRecord;
+  try {
+    tree = fxp.parse(text) as RawRecord;
+  } catch (e) {
+    return { ok: false, kind: 'malformed', reason: oneLine(e instanceof Error ? e.message : String(e)) };
+  }
+  let rootKey: string | null = null;
+  let firstKey: string | null = null;
+  for (const k of Object.keys(tree)) {
+    if (k.startsWith('?') || k.startsWith('!') || k === '_' || k === '$') continue;
+    firstKey ??= k;
+    if (ROOT_RE.test(k)) {
+      rootKey = k;
+      break;
+    }
+  }
+  if (!rootKey) {
+    return firstKey
+      ? { ok: false, kind: 'not-a-feed', reason: `found <${firstKey}>, not <rss>, <feed> or <rdf:RDF>` }
+      : { ok: false, kind: 'malformed', reason: 'no root element' };
+  }
+  const m = ROOT_RE.exec(rootKey)!;
+  const prefix = m[1] && m[2] === 'feed' ? `${m[1]}:` : '';
+  const rootVal = first(tree[rootKey]);
+  // <rss></rss>: a feed with nothing in it yet
+  const root: RawRecord = rootVal && typeof rootVal === 'object' ? (rootVal as RawRecord) : {};
+  const getter = (node: RawRecord): Getter =>
+    prefix ? (k) => node[k] ?? node[prefix + k] : (k) => node[k];
+  const rootBase = typeof (root.$ as RawRecord | undefined)?.['xml:base'] === 'string'
+    ? ((root.$ as RawRecord)['xml:base'] as string)
+    : null;
+
+  let feedNode: RawRecord;
+  let itemNodes: unknown[];
+  const kind = m[2];
+  if (kind === 'feed') {
+    feedNode = root;
+    itemNodes = arr(root[prefix + 'entry']);
+  } else if (kind === 'channel') {
+    feedNode = root;
+    itemNodes = arr(root.item);
+  } else {
+    const channel = first(root.channel);
+    feedNode = channel && typeof channel === 'object' ? (channel as RawRecord) : root;
+    itemNodes = [...arr(feedNode === root ? undefined : feedNode.item), ...arr(root.item)];
+  }
+  const items = itemNodes
+    .filter((n): n is RawRecord => typeof n === 'object' && n !== null)
+    .map(getter);
+  return { ok: true, feed: buildFeed(getter(feedNode), items, url, true, rootBase) };
+}
+
+/** Cuts a truncated feed after its last complete item and closes the open container elements. */
+export function repairTruncated(text: string): string | null {
+  const tail = text.slice(-512).trimEnd();
+  const root = sniffRoot(text);
+  if (!root || tail.endsWith(`</${root}>`)) return null;
+  const item = text.lastIndexOf('</item>');
+  const entry = text.lastIndexOf('</entry>');
+  const end = Math.max(item === -1 ? -1 : item + 7, entry === -1 ? -1 : entry + 8);
+  if (end <= 0) return null;
+  const head = text.slice(0, end);
+  const rootName = root.replace(/^[\w.-]+:/, '');
+  const channelOpen = rootName === 'rss' && /<channel[\s>]/.test(head) && !/<\/channel>/.test(head);
+  return head + (channelOpen ? '</channel>' : '') + `</${root}>`;
+}
+
+/** A quick look at the first element: HTML pages and other XML are turned away without a full parse. */
+export function sniffRoot(text: string): string | null {
+  const head = text.slice(0, 8192);
+  const re = /<(?:\?[\s\S]*?\?>|!--[\s\S]*?-->|!DOCTYPE\s+([\w:.-]+)(?:[^>[]|\[[\s\S]*?\])*>|([A-Za-z_][\w:.-]*))/gi;
+  let m: RegExpExecArray | null;
+  let htmlDoctype = false;
+  while ((m = re.exec(head))) {
+    // A DOCTYPE names the root, but feeds sometimes carry an XHTML one: trust the element.
+    if (m[1]) htmlDoctype ||= /^html$/i.test(m[1]);
+    else if (m[2]) return htmlDoctype && !ROOT_RE.test(m[2]) ? 'html' : m[2];
+  }
+  return null;
+}
+
+/** Parses an XML feed document. Never throws. */
+export async function parseXmlFeed(input: string, url: string | null): Promise<XmlParseOk | XmlParseFail> {
+  let text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  // Junk before the prolog (whitespace, a PHP warning) is a fatal error for strict XML parsers.
+  const lt = text.indexOf('<');
+  if (lt > 0) {
+    const decl = text.indexOf('<?xml');
+    text = text.slice(decl > 0 && decl < 4096 ? decl : lt);
+  }
+
+  let firstError = '';
+  let emptyResult: ParsedFeed | null = null;
+  try {
+    const feed = await viaRssParser(text, url);
+    if (feed.items.length > 0) return { ok: true, feed };
+    emptyResult = feed;
+  } catch (e) {
+    firstError = e instanceof Error ? e.message : String(e);
+  }
+
+  const lenient = lenientXml(text);
+  if (!emptyResult && lenient !== text) {
+    try {
+      const feed = await viaRssParser(lenient, url);
+      if (feed.items.length > 0) return { ok: true, feed };
+      emptyResult = feed;
+    } catch {
+      /* fall through to the second parser */
+    }
+  }
+
+  const second = viaFastXml(lenient, url);
+  if (second.ok) {
+    if (second.feed.items.length > 0 || !emptyResult) return second;
+    return { ok: true, feed: emptyResult.title || !second.feed.title ? emptyResult : second.feed };
+  }
+  if (emptyResult) return { ok: true, feed: emptyResult };
+  if (second.kind === 'malformed') {
+    // Truncated documents (byte caps, dropped connections): keep every complete item.
+    const repaired = repairTruncated(lenient);
+    if (repaired) {
+      const third = viaFastXml(repaired, url);
+      if (third.ok && third.feed.items.length > 0) return third;
+    }
+  }
+  if (second.kind === 'not-a-feed') return second;
+  return { ok: false, kind: 'malformed', reason: describeXmlError(firstError, second.reason) };
+}
