@@ -41,6 +41,6 @@ export const command: Command = {
     const feedsNote = feedCount
       ? `New stories from this server's ${feedCount} feed${feedCount === 1 ? '' : 's'} that match will be posted there.`
       : 'This server follows no feeds yet: add one with /feed add.';
-    await replyPrivately(interaction, `Subscribed <#${channel.id}> to \`${record.canonical}\` (id \`${record.id}\`). ${feedsNote}`);
+    await replyPrivately(interaction, `Subscribed <#${channel.id}> to \`${record.queryText}\` (id \`${record.id}\`). ${feedsNote}`);
   },
 };

@@ -16,7 +16,7 @@ export const command: Command = {
 
   async execute(interaction, services) {
     const record = await services.subscriptions.remove(interaction.guildId!, interaction.options.getString('subscription', true));
-    await replyPrivately(interaction, `Removed \`${record.canonical}\` from <#${record.channelId}>. No more alerts for it.`);
+    await replyPrivately(interaction, `Removed \`${record.queryText}\` from <#${record.channelId}>. No more alerts for it.`);
   },
 
   /** This channel's subscriptions first, then the rest of the server's, matched on id or query. */

@@ -97,6 +97,7 @@ export class AlertService {
     const keys = storyKeys(item);
     const summary = summarize(matchable.summaryText, { title: item.title });
     for (const [channelId, group] of byChannel) {
+      group.terms = group.terms.map((term) => asWritten(term, item.title, summary));
       const already = await this.postedMessage(channelId, keys);
       if (already) {
         this.deps.log.info({ event: 'alert.duplicate', guild: group.guildId, channel: channelId, feed: feed.url, item: item.id, message: already }, 'story already posted here');
@@ -243,6 +244,15 @@ export class AlertService {
     await store.outbox.set(entry.key, { ...entry, attempts });
     log.warn({ event: 'alert.send_failed', ...where, attempts, error: describe(error) }, 'alert send failed; will retry next cycle');
   }
+}
+
+/** A matched term as the story spells it ("North Korea", not the query's folded "north korea"), when it is visible. */
+export function asWritten(term: string, ...texts: string[]): string {
+  for (const text of texts) {
+    const range = highlightRanges(text, [term])[0];
+    if (range) return text.slice(range.start, range.end);
+  }
+  return term;
 }
 
 export function describe(error: unknown): string {
