@@ -39,6 +39,11 @@ export async function runCheck(options: CheckOptions, write: (line: string) => v
   let source: string;
   try {
     const isFile = existsSync(options.target) && statSync(options.target).isFile();
+    const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(options.target);
+    // Without a scheme, only something shaped like a host name is taken as a URL; anything else is a missing file.
+    if (!isFile && !hasScheme && !/^[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?(\/|$)/i.test(options.target)) {
+      return fail(`no such file: ${options.target} (give a file path or an http(s) URL)`);
+    }
     let body: Buffer;
     let contentType: string | null = null;
     if (isFile) {

@@ -1,0 +1,107 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCheck } from '../src/cli.js';
+import { rssFeed, startFeedServer, type FeedServer } from './harness/feed-server.js';
+
+const feedXml = rssFeed({
+  title: 'World News',
+  link: 'https://news.example/',
+  items: [
+    { title: 'North Korea leader meets families of soldiers', guid: 'a', link: 'https://news.example/a?utm_source=rss&id=7', description: 'Kim met families.', pubDate: 'Tue, 25 Nov 2026 07:30:00 GMT', image: 'https://news.example/a.jpg' },
+    { title: 'South Korea elects a new parliament', guid: 'b', link: 'https://news.example/b', description: 'Seoul votes.' },
+    { title: 'Koreans celebrate harvest festival', guid: 'c', link: 'https://news.example/c', description: 'Chuseok.' },
+  ],
+});
+
+let dir: string;
+let file: string;
+let server: FeedServer;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'herald-cli-'));
+  file = join(dir, 'feed.xml');
+  writeFileSync(file, feedXml);
+  server = await startFeedServer();
+  server.set('/feed.xml', feedXml, { contentType: 'application/rss+xml' });
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function check(options: Parameters<typeof runCheck>[0]) {
+  const lines: string[] = [];
+  const code = await runCheck(options, (line) => lines.push(line));
+  return { code, lines };
+}
+
+describe('herald check', () => {
+  it('prints a local file as JSON lines with canonical links', async () => {
+    const { code, lines } = await check({ target: file, json: true });
+    expect(code).toBe(0);
+    const items = lines.map((l) => JSON.parse(l));
+    expect(items.map((i) => i.id)).toEqual(['a', 'b', 'c']);
+    expect(items[0]).toMatchObject({ title: 'North Korea leader meets families of soldiers', link: 'https://news.example/a?id=7', published: '2026-11-25T07:30:00.000Z', image: 'https://news.example/a.jpg' });
+    expect(items[1].published).toBeNull();
+    expect(items[0]).not.toHaveProperty('matched');
+  });
+
+  it('matches a query on word boundaries, over HTTP', async () => {
+    const { code, lines } = await check({ target: server.url('/feed.xml'), json: true, query: 'North Korea, Korea', allowPrivateAddresses: true });
+    expect(code).toBe(0);
+    const items = lines.map((l) => JSON.parse(l));
+    expect(items.map((i) => i.matched)).toEqual([true, true, false]);
+    expect(items[0].terms.length).toBeGreaterThan(0);
+    expect(items[2].terms).toEqual([]);
+  });
+
+  it('prints readable text without --json', async () => {
+    const { code, lines } = await check({ target: file, query: 'North Korea' });
+    expect(code).toBe(0);
+    expect(lines[0]).toContain('World News — 3 items');
+    expect(lines.join('\n')).toContain('1 of 3 items match.');
+    expect(lines.join('\n')).toMatch(/✔ \[.*\] North Korea leader/);
+  });
+
+  it('reports failures as one error line and a non-zero exit', async () => {
+    const badQuery = await check({ target: file, json: true, query: '"unclosed' });
+    expect(badQuery.code).not.toBe(0);
+    expect(badQuery.lines).toHaveLength(1);
+    expect(JSON.parse(badQuery.lines[0]!).error).toMatch(/quote/);
+
+    const missing = await check({ target: server.url('/nope.xml'), json: true, allowPrivateAddresses: true });
+    expect(missing.code).not.toBe(0);
+    expect(JSON.parse(missing.lines[0]!).error).toMatch(/404/);
+
+    const guarded = await check({ target: server.url('/feed.xml'), json: true });
+    expect(guarded.code).not.toBe(0);
+    expect(JSON.parse(guarded.lines[0]!).error).toMatch(/private|loopback|refused/i);
+
+    writeFileSync(join(dir, 'page.html'), '<!doctype html><html><body>hi</body></html>');
+    const html = await check({ target: join(dir, 'page.html') });
+    expect(html.code).not.toBe(0);
+    expect(html.lines[0]).toMatch(/^error: .*HTML/);
+  });
+
+  it('runs as npm run herald, exiting non-zero with one JSON error line', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'check', join(dir, 'missing.xml'), '--json'], { encoding: 'utf8', env: { ...process.env, ALLOW_PRIVATE_ADDRESSES: '' } });
+    expect(run.status).toBe(1);
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(run.stdout).error).toMatch(/no such file/);
+    const usage = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts'], { encoding: 'utf8' });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('Usage: npm run herald -- check');
+  });
+});
+
+describe('npm start without a token', () => {
+  it('says what to set and where, without a stack trace', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], { encoding: 'utf8', cwd: process.cwd(), env: { PATH: process.env.PATH, DISCORD_TOKEN: '' } });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('DISCORD_TOKEN');
+    expect(run.stderr).toContain('discord.com/developers/applications');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
