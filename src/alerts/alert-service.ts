@@ -35,6 +35,8 @@ export interface AlertServiceDeps {
   clock: () => Date;
   /** Add the 1️⃣–5️⃣ reactions to each alert so members rate with one click. */
   addRatingReactions?: boolean;
+  /** First retry delay after a failed send; doubles per attempt. */
+  retryDelayMs?: number;
 }
 
 /** The text a feed item is matched on. */
@@ -65,6 +67,8 @@ export function storyKeys(item: Pick<FeedItem, 'id' | 'link' | 'title'>): string
 export class AlertService {
   private readonly channelLock = new KeyedLock();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private closed = false;
 
   constructor(private readonly deps: AlertServiceDeps) {}
 
@@ -150,6 +154,24 @@ export class AlertService {
   /** Resolves when no send is in flight. */
   async idle(): Promise<void> {
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Stops scheduled retries (what they would send stays in the outbox for the next start). */
+  close(): void {
+    this.closed = true;
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+  }
+
+  private scheduleRetry(entry: OutboxEntry): void {
+    if (this.closed) return;
+    const delay = (this.deps.retryDelayMs ?? 30_000) * 2 ** Math.max(0, entry.attempts - 1);
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      if (!this.closed) this.track(this.deliver(entry));
+    }, delay);
+    timer.unref?.();
+    this.retryTimers.add(timer);
   }
 
   private track(promise: Promise<unknown>): void {
@@ -241,8 +263,10 @@ export class AlertService {
       log.error({ event: 'alert.dropped', ...where, attempts, error: describe(error) }, 'alert dropped after failed sends');
       return;
     }
-    await store.outbox.set(entry.key, { ...entry, attempts });
-    log.warn({ event: 'alert.send_failed', ...where, attempts, error: describe(error) }, 'alert send failed; will retry next cycle');
+    const retry = { ...entry, attempts };
+    await store.outbox.set(entry.key, retry);
+    log.warn({ event: 'alert.send_failed', ...where, attempts, error: describe(error) }, 'alert send failed; it stays in the outbox and is retried');
+    this.scheduleRetry(retry);
   }
 }
 
