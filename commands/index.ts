@@ -1,9 +1,11 @@
 import type { Command } from '../src/discord/command.js';
 import { command as feed } from './feed.js';
 import { command as help } from './help.js';
+import { command as preview } from './preview.js';
 import { command as subscribe } from './subscribe.js';
 import { command as subscriptions } from './subscriptions.js';
 import { command as unsubscribe } from './unsubscribe.js';
+import { command as why } from './why.js';
 
 /** Every slash command, one module per file. */
-export const commands: Command[] = [help, feed, subscribe, unsubscribe, subscriptions];
+export const commands: Command[] = [help, feed, subscribe, unsubscribe, subscriptions, preview, why];

@@ -1,4 +1,5 @@
-import type { RecentItemsRecord } from '../store/records.js';
+import type { FeedRecord, RecentItemsRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
 import type { FeedItem } from './types.js';
 
 /** How many of a feed's latest items are kept for /preview and /why. */
@@ -13,4 +14,22 @@ export function recentItemsRecord(items: FeedItem[], now: Date): RecentItemsReco
     ),
     fetchedAt: now.toISOString(),
   };
+}
+
+export interface RecentEntry {
+  feed: FeedRecord;
+  item: FeedItem;
+}
+
+/** The latest items of the given feeds, newest first (items without a date after those with one). */
+export async function recentItemsOf(store: Store, feedUrls: string[]): Promise<RecentEntry[]> {
+  const entries: RecentEntry[] = [];
+  await Promise.all(
+    feedUrls.map(async (url) => {
+      const [feed, recent] = await Promise.all([store.feeds.get(url), store.recent.get(url)]);
+      if (feed && recent) for (const item of recent.items) entries.push({ feed, item });
+    }),
+  );
+  const time = (e: RecentEntry) => (e.item.published ? Date.parse(e.item.published) || 0 : 0);
+  return entries.sort((a, b) => time(b) - time(a));
 }

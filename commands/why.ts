@@ -1,0 +1,65 @@
+import { SlashCommandBuilder } from 'discord.js';
+import { matchableItem, storyKeys } from '../src/alerts/alert-service.js';
+import type { Command } from '../src/discord/command.js';
+import { UserFacingError } from '../src/discord/command.js';
+import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';
+import { canonicalLink } from '../src/feeds/canonical-link.js';
+import { recentItemsOf } from '../src/feeds/recent.js';
+import { evaluateQuery } from '../src/match/evaluate.js';
+import type { Query } from '../src/match/query.js';
+
+const looseLink = (url: string) => url.replace(/^https?:\/\/(www\.)?/, '').replace(/\/+$/, '').toLowerCase();
+
+export const command: Command = {
+  data: new SlashCommandBuilder()
+    .setName('why')
+    .setDescription('Why was (or wasn’t) a story posted in this channel?')
+    .setDMPermission(false)
+    .addStringOption((o) => o.setName('url').setDescription('The article link').setRequired(true).setMaxLength(2000)),
+
+  async execute(interaction, services) {
+    const raw = interaction.options.getString('url', true);
+    const link = canonicalLink(raw.trim().replace(/^<(.*)>$/, '$1'));
+    if (!link) throw new UserFacingError(`"${raw.slice(0, 100)}" is not an article link. Paste the story's full https:// address.`);
+    await deferPrivately(interaction);
+    const guildId = interaction.guildId!;
+    const channelId = interaction.channelId;
+
+    const followed = services.feeds.followedBy(guildId);
+    const followedSet = new Set(followed);
+    // Look in every feed Herald polls, so "it's in a feed this server doesn't follow" can be told apart.
+    const everywhere = await recentItemsOf(services.store, services.feeds.allFeedUrls());
+    const found = everywhere.filter((e) => e.item.link && looseLink(e.item.link) === looseLink(link));
+    const inFollowed = found.find((e) => followedSet.has(e.feed.url));
+    if (!inFollowed) {
+      if (found.length) {
+        return replyPrivately(interaction, `That story is in **${found[0]!.feed.title}**, a feed this server doesn't follow. Add it with /feed add url:${found[0]!.feed.url}`);
+      }
+      return replyPrivately(interaction, `Herald hasn't seen that story in the latest items of this server's ${followed.length} feed${followed.length === 1 ? '' : 's'}: no followed feed carries it (or it is older than the items kept). /feed list shows the feeds.`);
+    }
+
+    const { feed, item } = inFollowed;
+    for (const key of storyKeys(item)) {
+      const messageId = await services.store.posted.get(`${channelId}|${key}`);
+      if (messageId) {
+        const alert = await services.store.alerts.get(messageId);
+        const on = alert?.terms.length ? ` (matched ${alert.terms.join(', ')})` : '';
+        return replyPrivately(interaction, `It was posted here${on}: https://discord.com/channels/${guildId}/${channelId}/${messageId}`);
+      }
+    }
+
+    const subs = services.subscriptions.listForChannel(channelId);
+    const title = `**${item.title.slice(0, 150)}** (${feed.title})`;
+    if (subs.length === 0) return replyPrivately(interaction, `${title} was seen, but this channel has no subscriptions. Add one with /subscribe.`);
+    const matchable = matchableItem(item, feed);
+    const lines = subs.map((sub) => {
+      const outcome = evaluateQuery(sub.query as Query, matchable);
+      if (!outcome.matched) return `✗ \`${sub.canonical}\` — ${outcome.explanation}`;
+      const published = item.published ? Date.parse(item.published) : NaN;
+      const before = !Number.isNaN(published) && published < Date.parse(sub.createdAt);
+      const reason = before ? 'but the story came out before this subscription was made, and only new stories alert' : 'but it was already in the feed when Herald started following it, so it counted as old';
+      return `✓ \`${sub.canonical}\` — ${outcome.explanation}, ${reason}`;
+    });
+    await replyPrivately(interaction, fitMessage(`${title} was not posted here:\n${lines.join('\n')}`));
+  },
+};
