@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateQuery } from '../../src/match/evaluate.js';
+import { SubscriptionIndex } from '../../src/match/index.js';
+import type { MatchableItem } from '../../src/match/item.js';
+import { formatQuery, parseQuery, type Query } from '../../src/match/query.js';
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const VOCAB = ['north', 'south', 'korea', 'koreans', 'Korea’s', 'missile', 'test', 'São', 'Paulo', 'sao', 'drone', 'strike', 'football', 'club', 'kor', 'ko', '北', '朝', '鲜', 'ÉLAN', 'elan', 'news'];
+const QWORDS = ['north', 'south', 'korea', 'koreans', 'missile', 'test', 'sao', 'paulo', 'drone', 'strike', 'football', 'club', 'kor', '北朝', '朝鲜', 'elan', 'news'];
+const SCOPES = ['', '', '', 'title:', 'summary:', 'source:', 'author:', 'category:'];
+
+function randomQuery(r: () => number): string {
+  const pick = <T>(a: T[]): T => a[Math.floor(r() * a.length)]!;
+  const alts: string[] = [];
+  const nAlts = 1 + Math.floor(r() * 3);
+  for (let a = 0; a < nAlts; a++) {
+    const terms: string[] = [];
+    const nTerms = 1 + Math.floor(r() * 3);
+    for (let t = 0; t < nTerms; t++) {
+      const nWords = 1 + Math.floor(r() * 2);
+      const words = Array.from({ length: nWords }, () => pick(QWORDS));
+      let phrase = words.join(' ');
+      if (r() < 0.2 && /^[a-z]/.test(words[nWords - 1]!)) phrase += '*';
+      const quoted = r() < 0.3 || nWords > 1 ? `"${phrase}"` : phrase;
+      const scope = pick(SCOPES);
+      const regex = r() < 0.05;
+      const body = regex ? `/${pick(['korea', 'missile\\b', '^north'])}/${r() < 0.5 ? 'i' : ''}` : quoted;
+      const op = t === 0 ? '' : r() < 0.3 ? (r() < 0.5 ? '-' : 'NOT ') : r() < 0.5 ? '+' : 'AND ';
+      terms.push(`${op}${scope}${body}`);
+    }
+    alts.push(terms.join(' '));
+  }
+  return alts.join(r() < 0.5 ? ', ' : ' OR ');
+}
+
+function randomText(r: () => number, n: number): string {
+  const words: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const w = VOCAB[Math.floor(r() * VOCAB.length)]!;
+    words.push(r() < 0.3 ? w.toUpperCase() : w);
+    if (r() < 0.1) words.push(r() < 0.5 ? '-' : ',');
+  }
+  return words.join(r() < 0.2 ? '' : ' ');
+}
+
+function randomItem(r: () => number): MatchableItem {
+  return {
+    title: randomText(r, 3 + Math.floor(r() * 6)),
+    summary: randomText(r, Math.floor(r() * 20)),
+    categories: Array.from({ length: Math.floor(r() * 3) }, () => randomText(r, 1 + Math.floor(r() * 2))),
+    source: randomText(r, 1 + Math.floor(r() * 2)),
+    author: randomText(r, Math.floor(r() * 3)),
+  };
+}
+
+function expected(subs: Map<string, Query>, item: MatchableItem): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [id, q] of subs) {
+    const o = evaluateQuery(q, item);
+    if (o.matched) out.set(id, o.terms);
+  }
+  return out;
+}
+
+const sorted = (m: Map<string, string[]>) => [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+
+describe('SubscriptionIndex agrees with direct evaluation', () => {
+  for (const seed of [1, 2, 3]) {
+    it(`random queries and items, with removals and replacements (seed ${seed})`, () => {
+      const r = prng(seed);
+      const index = new SubscriptionIndex();
+      const subs = new Map<string, Query>();
+      let made = 0;
+      while (made < 300) {
+        const res = parseQuery(randomQuery(r));
+        if (!res.ok) continue;
+        // canonical round trip on the way
+        expect(formatQuery(res.query)).toBe(res.canonical);
+        const again = parseQuery(res.canonical);
+        expect(again.ok && again.query).toEqual(res.query);
+        const id = `s${made++}`;
+        subs.set(id, res.query);
+        index.add(id, res.query);
+      }
+      const items = Array.from({ length: 150 }, () => randomItem(r));
+      let matchedSomething = 0;
+      const check = () => {
+        expect(index.size).toBe(subs.size);
+        for (const item of items) {
+          const got = index.match(item);
+          if (got.size) matchedSomething++;
+          expect(sorted(got)).toEqual(sorted(expected(subs, item)));
+        }
+      };
+      check();
+      // random removals, and replacing some ids with other queries
+      for (const id of [...subs.keys()]) {
+        if (r() < 0.4) {
+          expect(index.remove(id)).toBe(true);
+          subs.delete(id);
+        } else if (r() < 0.1) {
+          const res = parseQuery(randomQuery(r));
+          if (res.ok) {
+            index.add(id, res.query);
+            subs.set(id, res.query);
+          }
+        }
+      }
+      expect(index.remove('nope')).toBe(false);
+      check();
+      for (const id of [...subs.keys()]) index.remove(id);
+      subs.clear();
+      check();
+      expect(matchedSomething).toBeGreaterThan(100);
+    });
+  }
+});

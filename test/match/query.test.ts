@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { formatQuery, parseQuery, QUERY_LIMITS, QuerySyntaxError } from '../../src/match/query.js';
+
+function canonical(text: string): string {
+  const r = parseQuery(text);
+  if (!r.ok) throw new Error(`expected ${text} to parse: ${r.error.message}`);
+  expect(formatQuery(r.query)).toBe(r.canonical);
+  const again = parseQuery(r.canonical);
+  expect(again.ok && again.query).toEqual(r.query);
+  expect(JSON.parse(JSON.stringify(r.query))).toEqual(r.query);
+  return r.canonical;
+}
+
+function error(text: string): QuerySyntaxError {
+  const r = parseQuery(text);
+  if (r.ok) throw new Error(`expected ${text} to fail, got ${r.canonical}`);
+  expect(r.error).toBeInstanceOf(QuerySyntaxError);
+  expect(r.error.hint.length).toBeGreaterThan(0);
+  return r.error;
+}
+
+describe('parseQuery: canonical form (two spellings of one query are one subscription)', () => {
+  const cases: Array<[string[], string]> = [
+    [['North Korea', 'north korea', '"North Korea"', 'NORTH  KOREA', '“North Korea”'], 'north korea'],
+    [['São Paulo', 'Sao Paulo', 'SAO PAULO'], 'sao paulo'],
+    [["Korea's", 'Korea’s', 'korea'], 'korea'],
+    [['Korea*', '"korea"*', '"Korea*"'], 'korea*'],
+    [['"north kor*"', '"north kor"*', 'north kor*'], 'north kor*'],
+    [['korea, japan', 'japan OR korea', 'Japan, Korea, japan'], 'japan, korea'],
+    [['korea +missile', 'korea AND missile', 'missile +korea', '+missile +korea', '"korea" "missile"'], 'korea +missile'],
+    [['football -transfer', 'football NOT transfer', 'Football -Transfer'], 'football -transfer'],
+    [['title:drone', 'Title:drone', 'TITLE:"Drone"'], 'title:drone'],
+    [['korea -title:"football club"', 'korea NOT title:"Football Club"'], 'korea -title:"football club"'],
+    [['source:reuters', 'site:Reuters'], 'source:reuters'],
+    [['category:politics', 'categories:politics'], 'category:politics'],
+    [['summary:"north korea" +author:smith', 'author:smith +summary:"north korea"'], 'author:smith +summary:"north korea"'],
+    [['Kim Jong-un', 'kim jong un'], 'kim jong un'],
+    [['rock and roll'], 'rock and roll'],
+    [['北朝鲜', '"北朝鲜"', '北朝鲜*'], '北朝鲜'],
+    [['/korea(ns)?/i'], '/korea(ns)?/i'],
+    [['"missile test" +korea -/exercise/i', 'korea AND "missile test" NOT /exercise/i'], 'korea +"missile test" -/exercise/i'],
+    [['korea -"south korea"'], 'korea -"south korea"'],
+  ];
+  for (const [spellings, expected] of cases)
+    it(`${spellings.join(' | ')} → ${expected}`, () => {
+      for (const s of spellings) expect(canonical(s)).toBe(expected);
+    });
+
+  it('stores a JSON-serialisable AST', () => {
+    const r = parseQuery('title:"North Korea" +missile* -/drill/i, Japan');
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.query).toEqual({
+      version: 1,
+      alternatives: [
+        { terms: [{ kind: 'phrase', words: ['japan'], prefix: false, negated: false, scope: null }] },
+        {
+          terms: [
+            { kind: 'phrase', words: ['missile'], prefix: true, negated: false, scope: null },
+            { kind: 'phrase', words: ['north', 'korea'], prefix: false, negated: false, scope: 'title' },
+            { kind: 'regex', source: 'drill', flags: 'i', negated: true, scope: null },
+          ],
+        },
+      ],
+    });
+  });
+});
+
+describe('parseQuery: errors with position and hint', () => {
+  const cases: Array<[string, RegExp, number]> = [
+    ['', /the query is empty/, 0],
+    ['   ', /the query is empty/, 0],
+    ['korea OR "north korea', /^unclosed quote at 9$/, 9],
+    ['nuclear, "south korea', /^unclosed quote at 9$/, 9],
+    ['korea -', /`-` needs a word after it \(at 6\)/, 6],
+    ['korea - football', /`-` needs a word after it \(at 6\)/, 6],
+    ['korea +', /`\+` needs a word after it/, 6],
+    ['korea AND', /`AND` needs a word after it/, 6],
+    ['korea NOT', /`NOT` needs a word after it/, 6],
+    ['-football', /nothing to match at 0/, 0],
+    ['korea, -football', /nothing to match at 6/, 6],
+    ['korea,,japan', /`,` has nothing before it \(at 5\)/, 5],
+    ['korea,', /`,` has nothing after it \(at 5\)/, 5],
+    ['OR korea', /`OR` has nothing before it/, 0],
+    ['korea OR', /`OR` has nothing after it \(at 6\)/, 6],
+    ['title:', /`title:` needs a phrase right after it \(at 0\)/, 0],
+    ['korea title: drone', /`title:` needs a phrase/, 6],
+    ['k*', /too short/, 0],
+    ['kor* ea', /`\*` only at the end of a phrase \(at 3\)/, 3],
+    ['korea *', /`\*` must follow a word directly/, 6],
+    ['"north * korea"', /`\*` only at the end/, 7],
+    ['""', /empty quotes at 0/, 0],
+    ['!!!', /has no letters or digits/, 0],
+    ['korea /abc', /^unclosed regex at 6/, 6],
+    ['/a(b/', /invalid regex at 0/, 0],
+    ['/korea/g', /regex flag `g` is not supported \(at 7\)/, 7],
+    ['/(a+)+$/', /regex at 0 is unsafe: it can take exponential time/, 0],
+    ['/(a|a)*$/', /regex at 0 is unsafe/, 0],
+    ['/^(\\w+\\s?)*$/', /unsafe/, 0],
+    ['/a.*b.*c.*d/', /unsafe: it can take .*polynomial time/, 0],
+    [`/${'a'.repeat(QUERY_LIMITS.maxRegexLength + 1)}/`, /too long \(at most 100 characters\)/, 0],
+    ['NOT NOT korea', /`NOT` right after `NOT`/, 4],
+    ['"korea"missile', /unexpected `m` after the quote at 7/, 7],
+    [Array.from({ length: 21 }, (_, i) => `w${i}`).join(', '), /too many alternatives \(at most 20\)/, 100],
+    ['one two three four five six seven eight nine ten eleven twelve thirteen', /too long \(at most 12 words\)/, 0],
+  ];
+  for (const [text, message, position] of cases)
+    it(`${JSON.stringify(text.slice(0, 40))} → ${message}`, () => {
+      const e = error(text);
+      expect(e.message).toMatch(message);
+      if (position !== 100) expect(e.position).toBe(position);
+    });
+
+  it('names the length limit for an over-long query', () => {
+    const e = error(Array.from({ length: 10 }, (_, i) => `"${'verylongword'.repeat(2)} number${i} and more words here"`).join(', '));
+    expect(e.message).toBe(`the query is longer than ${QUERY_LIMITS.maxLength} characters`);
+  });
+
+  it('accepts regexes whose worst case is at most quadratic', () => {
+    expect(canonical('/korea.*missile/i')).toBe('/korea.*missile/i');
+  });
+});
