@@ -2,6 +2,7 @@ import { Events, Routes, type Client } from 'discord.js';
 import { schedule, type ScheduledTask } from 'node-cron';
 import { commands as allCommands } from '../commands/index.js';
 import { AlertService } from './alerts/alert-service.js';
+import { sendFeedDisabledNotices } from './alerts/notices.js';
 import type { Config } from './config/config.js';
 import { createDiscordClient } from './discord/client.js';
 import type { Command } from './discord/command.js';
@@ -9,6 +10,7 @@ import { handleInteraction } from './discord/interactions.js';
 import { FeedService } from './feeds/feed-service.js';
 import { createFetcher, type Fetcher } from './feeds/fetcher.js';
 import { Poller, type CycleReport } from './feeds/poller.js';
+import { cronPeriodMs, SPREAD_SHARE } from './feeds/scheduler.js';
 import { silentLogger, type Logger } from './log.js';
 import { SubscriptionService } from './match/subscription-service.js';
 import { RatingService } from './ratings/rating-service.js';
@@ -21,6 +23,8 @@ export interface AppOptions {
   clock?: () => Date;
   /** Defaults to the polite undici fetcher built from the config. */
   fetcher?: Fetcher;
+  /** First retry delay after a failed alert send (ms). */
+  alertRetryMs?: number;
   /** Debounce of rating edits (ms). */
   ratingRefreshMs?: number;
   /** Run the node-cron poll tick (default true; tests drive polling with pollNow). */
@@ -49,9 +53,22 @@ export async function startApp(options: AppOptions): Promise<App> {
 
   const feeds = new FeedService({ store, fetcher, log, clock, defaultFeeds: config.defaultFeeds, maxFeedsPerGuild: config.limits.feedsPerGuild });
   const subscriptions = new SubscriptionService({ store, log, clock, maxPerGuild: config.limits.subscriptionsPerGuild });
-  const alerts = new AlertService({ store, subscriptions, feeds, rest: client.rest, log, clock });
+  const alerts = new AlertService({ store, subscriptions, feeds, rest: client.rest, log, clock, retryDelayMs: options.alertRetryMs });
   const ratings = new RatingService({ store, rest: client.rest, log, botUserId: () => client.user?.id ?? null, refreshDelayMs: options.ratingRefreshMs });
-  const poller = new Poller({ store, fetcher, log, clock, feedUrls: () => feeds.allFeedUrls(), onNewItems: (feed, items) => alerts.handleNewItems(feed, items) });
+  // Each cron tick polls what is due; a feed's base interval (and the start of its backoff) is the cron's period.
+  const intervalMs = cronPeriodMs(config.pollCron);
+  const poller = new Poller({
+    store,
+    fetcher,
+    log,
+    clock,
+    intervalMs,
+    feedUrls: () => feeds.allFeedUrls(),
+    onNewItems: (feed, items) => alerts.handleNewItems(feed, items),
+    onDisabled: async (feed) => {
+      await sendFeedDisabledNotices({ rest: client.rest, feeds, subscriptions, guildIds: () => client.guilds.cache.keys(), log }, feed);
+    },
+  });
   const services: Services = { config, log, clock, store, fetcher, feeds, subscriptions, alerts, ratings, poller };
   const commands = new Map(allCommands.map((c) => [c.data.name, c]));
 
@@ -84,14 +101,16 @@ export async function startApp(options: AppOptions): Promise<App> {
   const resumed = await alerts.drainOutbox();
   if (resumed) log.info({ event: 'outbox.resumed', count: resumed }, 'sent alerts left from the last run');
 
-  const pollNow = async () => {
-    const report = await poller.runCycle();
+  // pollNow fetches every due feed at once; a cron tick spreads them over most of the period (stable offset per URL).
+  const poll = async (spreadMs: number) => {
+    const report = await poller.runCycle({ spreadMs });
     await alerts.idle();
     return report;
   };
+  const pollNow = () => poll(0);
   let task: ScheduledTask | null = null;
   if (options.schedulePolling !== false) {
-    task = schedule(config.pollCron, () => pollNow().catch((error: unknown) => log.error({ event: 'poll.failed', error: String(error) }, 'poll cycle failed')), {
+    task = schedule(config.pollCron, () => poll(intervalMs * SPREAD_SHARE).catch((error: unknown) => log.error({ event: 'poll.failed', error: String(error) }, 'poll cycle failed')), {
       name: 'poll',
       noOverlap: true,
     });
@@ -102,8 +121,10 @@ export async function startApp(options: AppOptions): Promise<App> {
   const stop = () =>
     (stopping ??= (async () => {
       await task?.destroy();
+      poller.stop();
       // Finish what is in flight: the poll cycle, the sends it queued, the pending rating edits.
       await poller.runCycleInFlight();
+      alerts.close();
       await alerts.idle();
       await ratings.flush();
       await client.destroy();

@@ -1,16 +1,15 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import type { FeedRecord } from '../store/records.js';
-import type { Store } from '../store/store.js';
+import { KeyedLock, type Store } from '../store/store.js';
 import { FetchError, type Fetcher } from './fetcher.js';
+import { disabledReasonFor } from './health.js';
 import { parseFeed } from './parse.js';
 import { recentItemsRecord } from './recent.js';
+import { DEFAULT_INTERVAL_MS, isDue, jitterMs, nextPollAfterFailure, nextPollAfterSuccess, shouldDisable } from './scheduler.js';
 import { findNewItems } from './seen.js';
 import type { FeedItem } from './types.js';
-
-/** Failures back off from the poll interval, doubling, capped at a day. */
-export const BACKOFF_BASE_MS = 2 * 60_000;
-export const BACKOFF_CAP_MS = 24 * 60 * 60_000;
 
 export interface PollerDeps {
   store: Store;
@@ -24,11 +23,22 @@ export interface PollerDeps {
    * (the outbox) before resolving: a crash after that re-detects nothing, a crash before re-detects everything.
    */
   onNewItems: (feed: FeedRecord, items: FeedItem[]) => Promise<void>;
-  /** How many feeds are fetched at once. */
+  /**
+   * Called once when a feed is disabled after about 3 days of failure (the record passed is already stored, with
+   * `disabledReason` set). Errors are logged, never thrown into the cycle.
+   */
+  onDisabled?: (feed: FeedRecord) => Promise<void>;
+  /** The base poll interval: the cron's period (see scheduler.ts). Backoff starts from it. Default 2 minutes. */
+  intervalMs?: number;
+  /** How many feeds are polled at once (the fetcher adds its own global and per-host caps). Default 64. */
   concurrency?: number;
+  /** Waits between fetches when a cycle is spread; resolves early when the signal aborts. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The feed parser (a test seam, to count parses). Default parseFeed. */
+  parse?: typeof parseFeed;
 }
 
-export type PollOutcome = 'new-items' | 'unchanged' | 'not-modified' | 'first-fetch' | 'failed' | 'skipped';
+export type PollOutcome = 'new-items' | 'unchanged' | 'not-modified' | 'first-fetch' | 'failed' | 'disabled' | 'skipped';
 
 export interface CycleReport {
   feeds: number;
@@ -36,14 +46,40 @@ export interface CycleReport {
   newItems: number;
 }
 
-/** One poll cycle over every followed feed; overlapping calls share the cycle in flight. */
+export interface CycleOptions {
+  /**
+   * Spread the fetches over this many ms: each feed waits for its stable offset (scheduler.jitterMs) before it is
+   * fetched. The cron tick passes most of the period; `pollNow` in tests passes 0 (everything at once).
+   */
+  spreadMs?: number;
+}
+
+export interface PollResult {
+  outcome: PollOutcome;
+  newItems: number;
+}
+
+const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  delay(ms, undefined, { signal }).catch(() => undefined);
+
+/**
+ * Polls the followed feeds. One cycle polls each feed URL once, however many guilds follow it; overlapping calls
+ * share the cycle in flight. Which feeds are due, and how failures back off, is the pure math in scheduler.ts.
+ */
 export class Poller {
   private running: Promise<CycleReport> | null = null;
+  private readonly perFeed = new KeyedLock();
+  private readonly stopper = new AbortController();
+  readonly intervalMs: number;
+  private readonly parse: typeof parseFeed;
 
-  constructor(private readonly deps: PollerDeps) {}
+  constructor(private readonly deps: PollerDeps) {
+    this.intervalMs = deps.intervalMs ?? DEFAULT_INTERVAL_MS;
+    this.parse = deps.parse ?? parseFeed;
+  }
 
-  runCycle(): Promise<CycleReport> {
-    this.running ??= this.cycle().finally(() => {
+  runCycle(options: CycleOptions = {}): Promise<CycleReport> {
+    this.running ??= this.cycle(options).finally(() => {
       this.running = null;
     });
     return this.running;
@@ -54,54 +90,106 @@ export class Poller {
     await this.running?.catch(() => undefined);
   }
 
-  private async cycle(): Promise<CycleReport> {
-    const urls = this.deps.feedUrls();
+  /** Stops dispatching: a spread cycle stops waiting and starts no more fetches; polls under way finish. */
+  stop(): void {
+    this.stopper.abort();
+  }
+
+  private async cycle(options: CycleOptions): Promise<CycleReport> {
+    const spreadMs = Math.max(0, options.spreadMs ?? 0);
+    const urls = [...new Set(this.deps.feedUrls())]; // one fetch per URL per cycle, however many guilds follow it
     const report: CycleReport = {
       feeds: urls.length,
-      outcomes: { 'new-items': 0, unchanged: 0, 'not-modified': 0, 'first-fetch': 0, failed: 0, skipped: 0 },
+      outcomes: { 'new-items': 0, unchanged: 0, 'not-modified': 0, 'first-fetch': 0, failed: 0, disabled: 0, skipped: 0 },
       newItems: 0,
     };
-    let next = 0;
-    const worker = async () => {
-      while (next < urls.length) {
-        const url = urls[next++]!;
-        const { outcome, newItems } = await this.pollFeed(url);
-        report.outcomes[outcome]++;
-        report.newItems += newItems;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.deps.concurrency ?? 32, urls.length) }, worker));
+    // Earliest offset first; with no spread every offset is 0 and the order is the feeds' own.
+    const planned = urls.map((url) => ({ url, offset: jitterMs(url, spreadMs) }));
+    if (spreadMs > 0) planned.sort((a, b) => a.offset - b.offset);
+
+    const sleep = this.deps.sleep ?? defaultSleep;
+    const signal = this.stopper.signal;
+    const started = performance.now();
+    const limit = Math.max(1, this.deps.concurrency ?? 64);
+    const active = new Set<Promise<void>>();
+    for (const { url, offset } of planned) {
+      if (signal.aborted) break;
+      const wait = offset - (performance.now() - started);
+      if (wait > 0) await sleep(wait, signal);
+      if (signal.aborted) break;
+      while (active.size >= limit) await Promise.race(active);
+      const task = this.pollFeed(url).then(
+        ({ outcome, newItems }) => {
+          report.outcomes[outcome]++;
+          report.newItems += newItems;
+        },
+        (error: unknown) => {
+          // Only the store failing gets here (pollFeed turns feed problems into outcomes): log it, go on.
+          report.outcomes.failed++;
+          this.deps.log.error({ event: 'poll.feed_error', feed: url, error: String(error) }, 'polling a feed failed inside Herald');
+        },
+      );
+      const tracked = task.finally(() => active.delete(tracked));
+      active.add(tracked);
+    }
+    await Promise.all(active);
     this.deps.log.debug({ event: 'poll.cycle', ...report }, 'poll cycle done');
     return report;
   }
 
-  /** Polls one feed; never throws (a broken feed must not stop the others). */
-  async pollFeed(url: string): Promise<{ outcome: PollOutcome; newItems: number }> {
+  /**
+   * Re-enables a feed (clears its failures and disabled state) and polls it now. Returns the poll's outcome and the
+   * record after it.
+   */
+  retry(url: string): Promise<PollResult & { feed: FeedRecord | undefined }> {
+    return this.perFeed.run(url, async () => {
+      const record = await this.deps.store.feeds.get(url);
+      if (record) {
+        await this.deps.store.feeds.set(url, { ...record, disabledReason: null, disabledAt: null, consecutiveFailures: 0, firstFailureAt: null, nextPollAt: null });
+        if (record.disabledReason) this.deps.log.info({ event: 'feed.reenabled', feed: url }, 'feed re-enabled');
+      }
+      const result = await this.pollFeedNow(url, true);
+      return { ...result, feed: await this.deps.store.feeds.get(url) };
+    });
+  }
+
+  /**
+   * Polls one feed if it is due (or `force`); never throws (a broken feed must not stop the others). Polls of one URL
+   * run one at a time.
+   */
+  pollFeed(url: string, options: { force?: boolean } = {}): Promise<PollResult> {
+    return this.perFeed.run(url, () => this.pollFeedNow(url, options.force === true));
+  }
+
+  private async pollFeedNow(url: string, force: boolean): Promise<PollResult> {
     const { store, clock, log } = this.deps;
     const now = clock();
     const record = await store.feeds.get(url);
-    if (record?.disabledReason) return { outcome: 'skipped', newItems: 0 };
-    if (record?.nextPollAt && Date.parse(record.nextPollAt) > now.getTime()) return { outcome: 'skipped', newItems: 0 };
+    if (!force && !isDue(record, now, this.intervalMs)) return { outcome: 'skipped', newItems: 0 };
 
     try {
       const fetched = await this.deps.fetcher.fetch({ url, etag: record?.etag, lastModified: record?.lastModified });
+      const nextPollAt = nextPollAfterSuccess(now, fetched.maxAgeSeconds);
       if (fetched.kind === 'not-modified') {
-        if (record) await store.feeds.set(url, succeeded(record, now, { etag: fetched.etag ?? record.etag, lastModified: fetched.lastModified ?? record.lastModified }));
+        if (record) {
+          const validators = { etag: fetched.etag ?? record.etag, lastModified: fetched.lastModified ?? record.lastModified };
+          await store.feeds.set(url, succeeded(record, now, validators, nextPollAt));
+        }
         return { outcome: 'not-modified', newItems: 0 };
       }
       const bodyHash = createHash('sha1').update(fetched.body).digest('base64');
       if (record && record.bodyHash === bodyHash) {
-        await store.feeds.set(url, succeeded(record, now, fetched));
+        await store.feeds.set(url, succeeded(record, now, fetched, nextPollAt));
         return { outcome: 'unchanged', newItems: 0 };
       }
-      const parsed = await parseFeed(fetched.body, { contentType: fetched.contentType, url: fetched.finalUrl });
+      const parsed = await this.parse(fetched.body, { contentType: fetched.contentType, url: fetched.finalUrl });
       if (!parsed.ok) throw parsed.error;
 
       const base: FeedRecord = record ?? firstRecord(url, parsed.feed.title, parsed.feed.siteUrl, now);
       const seen = await store.seen.get(url);
       const { newItems, next } = findNewItems(seen, parsed.feed.items);
       const updated: FeedRecord = {
-        ...succeeded(base, now, fetched),
+        ...succeeded(base, now, fetched, nextPollAt),
         title: parsed.feed.title || base.title,
         siteUrl: parsed.feed.siteUrl ?? base.siteUrl,
         bodyHash,
@@ -117,22 +205,44 @@ export class Poller {
       if (!seen) return { outcome: 'first-fetch', newItems: 0 };
       return { outcome: newItems.length ? 'new-items' : 'unchanged', newItems: newItems.length };
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      const failures = (record?.consecutiveFailures ?? 0) + 1;
-      const retryAfterMs = error instanceof FetchError && error.retryAfterSeconds ? error.retryAfterSeconds * 1000 : 0;
-      const backoff = Math.max(retryAfterMs, Math.min(BACKOFF_BASE_MS * 2 ** (failures - 1), BACKOFF_CAP_MS));
-      log.warn({ event: 'feed.poll_failed', feed: url, failures, error: reason }, 'feed poll failed');
-      const base = record ?? firstRecord(url, new URL(url).hostname, null, now);
-      await store.feeds.set(url, {
-        ...base,
-        lastPolledAt: now.toISOString(),
-        consecutiveFailures: failures,
-        firstFailureAt: base.firstFailureAt ?? now.toISOString(),
-        lastError: reason,
-        nextPollAt: failures > 1 ? new Date(now.getTime() + backoff).toISOString() : null,
-      });
+      return this.failed(url, record, now, error);
+    }
+  }
+
+  private async failed(url: string, record: FeedRecord | undefined, now: Date, error: unknown): Promise<PollResult> {
+    const { store, log } = this.deps;
+    const reason = error instanceof Error ? error.message : String(error);
+    const failures = (record?.consecutiveFailures ?? 0) + 1;
+    const base = record ?? firstRecord(url, new URL(url).hostname, null, now);
+    const firstFailureAt = base.firstFailureAt ?? now.toISOString();
+    const retryAfterSeconds = error instanceof FetchError ? error.retryAfterSeconds : undefined;
+    const updated: FeedRecord = {
+      ...base,
+      lastPolledAt: now.toISOString(),
+      consecutiveFailures: failures,
+      firstFailureAt,
+      lastError: reason,
+      lastErrorAt: now.toISOString(),
+      nextPollAt: nextPollAfterFailure({ polledAt: now, failures, intervalMs: this.intervalMs, firstFailureAt, retryAfterSeconds }),
+    };
+    const disabling = !base.disabledReason && shouldDisable(firstFailureAt, now);
+    if (disabling) {
+      updated.disabledReason = disabledReasonFor(reason);
+      updated.disabledAt = now.toISOString();
+      updated.nextPollAt = null;
+    }
+    await store.feeds.set(url, updated);
+    if (!disabling) {
+      log.warn({ event: 'feed.poll_failed', feed: url, failures, nextPollAt: updated.nextPollAt, error: reason }, 'feed poll failed');
       return { outcome: 'failed', newItems: 0 };
     }
+    log.warn({ event: 'feed.disabled', feed: url, failures, since: firstFailureAt, error: reason }, 'feed disabled after failing for days');
+    try {
+      await this.deps.onDisabled?.(updated);
+    } catch (noticeError) {
+      log.error({ event: 'feed.disabled_notice_failed', feed: url, error: String(noticeError) }, 'could not send the feed-disabled notices');
+    }
+    return { outcome: 'disabled', newItems: 0 };
   }
 }
 
@@ -156,7 +266,12 @@ function firstRecord(url: string, title: string, siteUrl: string | null, now: Da
   };
 }
 
-function succeeded(record: FeedRecord, now: Date, validators: { etag: string | null; lastModified: string | null }): FeedRecord {
+function succeeded(
+  record: FeedRecord,
+  now: Date,
+  validators: { etag: string | null; lastModified: string | null },
+  nextPollAt: string | null,
+): FeedRecord {
   return {
     ...record,
     etag: validators.etag,
@@ -165,7 +280,7 @@ function succeeded(record: FeedRecord, now: Date, validators: { etag: string | n
     lastSuccessAt: now.toISOString(),
     consecutiveFailures: 0,
     firstFailureAt: null,
-    lastError: null,
-    nextPollAt: null,
+    // lastError / lastErrorAt stay: /feed status shows the last error even after the feed recovered.
+    nextPollAt,
   };
 }

@@ -18,6 +18,11 @@ export interface FeedRecord {
   firstFailureAt: string | null;
   lastError: string | null;
   disabledReason: string | null;
+  /** When the feed was disabled (after about 3 days of failure); cleared by /feed retry. */
+  disabledAt?: string | null;
+  /** When `lastError` happened. */
+  lastErrorAt?: string | null;
+  /** Not polled before this time: the server's max-age after a success, the backoff after a failure. */
   nextPollAt: string | null;
 }
 
