@@ -65,10 +65,10 @@ export const command: Command = {
       await deferPrivately(interaction);
       try {
         const { feed, itemCount, alreadyFollowed } = await services.feeds.follow(guildId, interaction.options.getString('url', true));
-        if (alreadyFollowed) return replyPrivately(interaction, `This server already follows **${feed.title}** (${feed.url}).`);
+        if (alreadyFollowed) return replyPrivately(interaction, `This server already follows **${escapeMarkdown(feed.title)}** (${feed.url}).`);
         const subs = services.subscriptions.listForGuild(guildId).length;
         const next = subs ? 'Matching new stories will be posted to the subscribed channels.' : 'Now choose what to be alerted about with /subscribe.';
-        return replyPrivately(interaction, `Following **${feed.title}** (${feed.url}). Its ${itemCount} current items count as already seen, so only new stories alert. ${next}`);
+        return replyPrivately(interaction, `Following **${escapeMarkdown(feed.title)}** (${feed.url}). Its ${itemCount} current items count as already seen, so only new stories alert. ${next}`);
       } catch (error) {
         if (error instanceof FeedProblem && error.code === 'several-feeds') {
           const list = error.candidates.map((c) => `• ${c.title ? `${c.title}: ` : ''}${c.url}`).join('\n');
@@ -93,7 +93,7 @@ export const command: Command = {
     if (feeds.length === 0) return replyPrivately(interaction, 'This server follows no feeds yet. Add one with /feed add url:<feed or site URL>.');
     const lines = feeds.map((f) => {
       const health = f.disabledReason ? ' — ⛔ disabled' : f.consecutiveFailures > 0 ? ` — ⚠️ failing: ${f.lastError ?? 'unknown error'}` : '';
-      return `• **${f.title}** ${f.url}${health}`;
+      return `• **${escapeMarkdown(f.title)}** ${f.url}${health}`;
     });
     return replyPrivately(interaction, fitMessage(`This server follows ${feeds.length} feed${feeds.length === 1 ? '' : 's'}:\n${lines.join('\n')}`));
   },

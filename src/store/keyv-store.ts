@@ -15,7 +15,7 @@ export class StoreConfigError extends Error {
 }
 
 /** The namespaces Herald keeps. Letters only: the SQL adapters match namespaces with LIKE, where `_` is a wildcard. */
-export const NAMESPACES = ['feed', 'guildfeeds', 'subscription', 'seen', 'recent', 'alert', 'posted', 'outbox', 'meta'] as const;
+export const NAMESPACES = ['feed', 'guildfeeds', 'subscription', 'seen', 'recent', 'alert', 'posted', 'outbox'] as const;
 export type Namespace = (typeof NAMESPACES)[number];
 
 export interface KeyvBackend {

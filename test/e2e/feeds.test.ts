@@ -225,7 +225,7 @@ describe('feed health', () => {
   it('disables a feed failing for about 3 days, with one notice per subscribed channel', async () => {
     feeds.set('/flaky.xml', rssFeed({ title: 'Flaky *Wire*', items: siteItems }));
     flaky = pub('/flaky.xml');
-    expect((await run('feed', { url: flaky }, 'add')).content).toContain('Following **Flaky *Wire***');
+    expect((await run('feed', { url: flaky }, 'add')).content).toContain('Following **Flaky \\*Wire\\***');
     feeds.remove('/flaky.xml');
     const start = now.getTime();
     for (let cycle = 0; cycle < 40; cycle++) {
