@@ -210,20 +210,8 @@ export class AlertService {
         return;
       }
 
-      const record: AlertRecord = {
-        messageId,
-        guildId: entry.guildId,
-        channelId: entry.channelId,
-        feedUrl: entry.feedUrl,
-        itemId: entry.itemId,
-        title: entry.title,
-        link: entry.link,
-        terms: entry.terms,
-        subscriptionIds: entry.subscriptionIds,
-        postedAt: this.deps.clock().toISOString(),
-        embed: entry.embed,
-        votes: {},
-      };
+      const { key: _key, nonce: _nonce, createdAt: _createdAt, attempts: _attempts, ...target } = entry;
+      const record: AlertRecord = { ...target, messageId, postedAt: this.deps.clock().toISOString(), votes: {} };
       await store.alerts.set(messageId, record);
       for (const key of keys) await store.posted.set(`${entry.channelId}|${key}`, messageId, POSTED_TTL_MS);
       await store.outbox.delete(entry.key);

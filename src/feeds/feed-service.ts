@@ -3,6 +3,7 @@ import type { FeedRecord, GuildFeedsRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { KeyedLock } from '../store/store.js';
 import { canonicalLink } from './canonical-link.js';
+import { blankFeedRecord } from './feed-record.js';
 import { discoverFeedLinks } from './discover.js';
 import { FetchError, type Fetcher } from './fetcher.js';
 import { parseFeed } from './parse.js';
@@ -60,21 +61,11 @@ export function normaliseFeedUrl(raw: string): string {
 
 export function newFeedRecord(url: string, feed: ParsedFeed, now: Date, validators: { etag: string | null; lastModified: string | null }): FeedRecord {
   return {
-    url,
-    title: feed.title || new URL(url).hostname,
-    siteUrl: canonicalLink(feed.siteUrl),
+    ...blankFeedRecord(url, feed.title, canonicalLink(feed.siteUrl), now),
     etag: validators.etag,
     lastModified: validators.lastModified,
-    bodyHash: null,
-    addedAt: now.toISOString(),
     lastPolledAt: now.toISOString(),
     lastSuccessAt: now.toISOString(),
-    lastNewItemAt: null,
-    consecutiveFailures: 0,
-    firstFailureAt: null,
-    lastError: null,
-    disabledReason: null,
-    nextPollAt: null,
   };
 }
 

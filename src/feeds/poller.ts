@@ -5,6 +5,7 @@ import type { FeedRecord } from '../store/records.js';
 import { KeyedLock, type Store } from '../store/store.js';
 import { FetchError, type Fetcher } from './fetcher.js';
 import { disabledReasonFor } from './health.js';
+import { blankFeedRecord } from './feed-record.js';
 import { parseFeed } from './parse.js';
 import { recentItemsRecord } from './recent.js';
 import { DEFAULT_INTERVAL_MS, isDue, jitterMs, nextPollAfterFailure, nextPollAfterSuccess, shouldDisable } from './scheduler.js';
@@ -185,7 +186,7 @@ export class Poller {
       const parsed = await this.parse(fetched.body, { contentType: fetched.contentType, url: fetched.finalUrl });
       if (!parsed.ok) throw parsed.error;
 
-      const base: FeedRecord = record ?? firstRecord(url, parsed.feed.title, parsed.feed.siteUrl, now);
+      const base: FeedRecord = record ?? blankFeedRecord(url, parsed.feed.title, parsed.feed.siteUrl, now);
       const seen = await store.seen.get(url);
       const { newItems, next } = findNewItems(seen, parsed.feed.items);
       const updated: FeedRecord = {
@@ -213,7 +214,7 @@ export class Poller {
     const { store, log } = this.deps;
     const reason = error instanceof Error ? error.message : String(error);
     const failures = (record?.consecutiveFailures ?? 0) + 1;
-    const base = record ?? firstRecord(url, new URL(url).hostname, null, now);
+    const base = record ?? blankFeedRecord(url, null, null, now);
     const firstFailureAt = base.firstFailureAt ?? now.toISOString();
     const retryAfterSeconds = error instanceof FetchError ? error.retryAfterSeconds : undefined;
     const updated: FeedRecord = {
@@ -244,26 +245,6 @@ export class Poller {
     }
     return { outcome: 'disabled', newItems: 0 };
   }
-}
-
-function firstRecord(url: string, title: string, siteUrl: string | null, now: Date): FeedRecord {
-  return {
-    url,
-    title: title || new URL(url).hostname,
-    siteUrl,
-    etag: null,
-    lastModified: null,
-    bodyHash: null,
-    addedAt: now.toISOString(),
-    lastPolledAt: null,
-    lastSuccessAt: null,
-    lastNewItemAt: null,
-    consecutiveFailures: 0,
-    firstFailureAt: null,
-    lastError: null,
-    disabledReason: null,
-    nextPollAt: null,
-  };
 }
 
 function succeeded(

@@ -59,9 +59,8 @@ export interface RecentItemsRecord {
   fetchedAt: string;
 }
 
-/** A posted alert, keyed by its Discord message id. */
-export interface AlertRecord {
-  messageId: string;
+/** What an alert is about and where it goes: shared by the outbox entry and the posted alert. */
+export interface AlertTarget {
   guildId: string;
   channelId: string;
   feedUrl: string;
@@ -70,25 +69,21 @@ export interface AlertRecord {
   link: string | null;
   terms: string[];
   subscriptionIds: string[];
-  postedAt: string;
-  /** The embed as posted, re-rendered with a fresh rating line on every vote. */
+  /** The embed as composed (posted alerts re-render its rating line on every vote). */
   embed: APIEmbed;
+}
+
+/** A posted alert, keyed by its Discord message id. */
+export interface AlertRecord extends AlertTarget {
+  messageId: string;
+  postedAt: string;
   /** user id → 1..5 */
   votes: Record<string, number>;
 }
 
 /** An alert decided but not yet confirmed posted. Keyed by `${channelId}|${storyKey}`. */
-export interface OutboxEntry {
+export interface OutboxEntry extends AlertTarget {
   key: string;
-  guildId: string;
-  channelId: string;
-  feedUrl: string;
-  itemId: string;
-  title: string;
-  link: string | null;
-  terms: string[];
-  subscriptionIds: string[];
-  embed: APIEmbed;
   nonce: string;
   createdAt: string;
   attempts: number;
