@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../src/cli.js';
 import { rssFeed, startFeedServer, type FeedServer } from './harness/feed-server.js';
@@ -98,7 +99,9 @@ describe('herald check', () => {
 
 describe('npm start without a token', () => {
   it('says what to set and where, without a stack trace', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], { encoding: 'utf8', cwd: process.cwd(), env: { PATH: process.env.PATH, DISCORD_TOKEN: '' } });
+    // From an empty folder, so a developer's own .env plays no part.
+    const tsx = pathToFileURL(join(process.cwd(), 'node_modules/tsx/dist/loader.mjs')).href;
+    const run = spawnSync(process.execPath, ['--import', tsx, join(process.cwd(), 'src/main.ts')], { encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH } });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('DISCORD_TOKEN');
     expect(run.stderr).toContain('discord.com/developers/applications');
