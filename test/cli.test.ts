@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -106,5 +106,37 @@ describe('npm start without a token', () => {
     expect(run.stderr).toContain('DISCORD_TOKEN');
     expect(run.stderr).toContain('discord.com/developers/applications');
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('herald check on every corpus feed', () => {
+  const corpus = join(process.cwd(), '..', 'shared', 'feeds');
+  const manifest = join(corpus, 'MANIFEST.tsv');
+  const present = (() => {
+    try {
+      return readFileSync(manifest, 'utf8');
+    } catch {
+      return null;
+    }
+  })();
+
+  it.skipIf(!present)('prints items or one error line for each file, never a stack trace (needs ../shared/feeds)', async () => {
+    const paths = present!.trim().split('\n').slice(1).map((line) => line.split('\t')[0]!);
+    expect(paths.length).toBeGreaterThan(800);
+    let ok = 0;
+    for (const path of paths) {
+      const { code, lines } = await check({ target: join(corpus, path), json: true });
+      if (code === 0) {
+        ok++;
+        for (const line of lines) expect(Object.keys(JSON.parse(line))).toEqual(expect.arrayContaining(['id', 'title', 'link', 'published', 'image', 'author', 'categories']));
+      } else {
+        expect(lines, path).toHaveLength(1);
+        const { error } = JSON.parse(lines[0]!);
+        expect(error, path).toMatch(/^[^\n]+$/);
+        expect(error, path).not.toMatch(/\bat .*:\d+:\d+/);
+      }
+    }
+    console.log(`herald check: ${ok} of ${paths.length} corpus files printed items, the rest one error line each`);
+    expect(ok).toBeGreaterThan(paths.length * 0.9);
   });
 });
