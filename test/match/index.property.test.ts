@@ -125,3 +125,80 @@ describe('SubscriptionIndex agrees with direct evaluation', () => {
     });
   }
 });
+
+describe('SubscriptionIndex groups subscriptions with the same query', () => {
+  for (const seed of [4, 5]) {
+    it(`many subscriptions share few queries; groups grow, shrink, empty and refill (seed ${seed})`, () => {
+      const r = prng(seed);
+      // a small pool of queries (some spelled differently but parsing to the same AST), so groups get large
+      const pool: Query[] = [];
+      while (pool.length < 12) {
+        const res = parseQuery(randomQuery(r));
+        if (res.ok) pool.push(res.query);
+      }
+      for (const text of ['north korea', '"North  Korea"', 'NORTH KOREA', 'title:korea', 'korea, north', 'north, korea', '/missile\\b/i']) {
+        const res = parseQuery(text);
+        if (res.ok) pool.push(res.query);
+      }
+      const index = new SubscriptionIndex();
+      const subs = new Map<string, Query>();
+      const items = Array.from({ length: 40 }, () => randomItem(r));
+      const check = () => {
+        expect(index.size).toBe(subs.size);
+        for (const item of items) expect(sorted(index.match(item))).toEqual(sorted(expected(subs, item)));
+      };
+      // each subscription gets its own (structurally equal) copy of a query, as records loaded from a store do
+      const copy = (q: Query): Query => JSON.parse(JSON.stringify(q)) as Query;
+      const skewed = () => pool[Math.floor(pool.length * Math.pow(r(), 2))]!;
+      let next = 0;
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 250; i++) {
+          const id = `g${next++}`;
+          const q = copy(skewed());
+          subs.set(id, q);
+          index.add(id, q);
+        }
+        check();
+        for (const id of [...subs.keys()]) {
+          const x = r();
+          if (x < 0.35) {
+            expect(index.remove(id)).toBe(true);
+            expect(index.remove(id)).toBe(false);
+            subs.delete(id);
+          } else if (x < 0.45) {
+            // replacing moves the id to another group (or the same one)
+            const q = copy(skewed());
+            index.add(id, q);
+            subs.set(id, q);
+          }
+        }
+        check();
+      }
+      // empty every group, then refill some: no stale postings or members survive
+      for (const id of [...subs.keys()]) index.remove(id);
+      subs.clear();
+      check();
+      for (let i = 0; i < 40; i++) {
+        const id = `g${i}`;
+        const q = copy(pool[i % pool.length]!);
+        subs.set(id, q);
+        index.add(id, q);
+      }
+      check();
+    });
+  }
+
+  it('matched subscribers of one query share one frozen terms array', () => {
+    const index = new SubscriptionIndex();
+    const q = parseQuery('North Korea');
+    if (!q.ok) throw new Error('parse');
+    for (let i = 0; i < 50; i++) index.add(`s${i}`, JSON.parse(JSON.stringify(q.query)) as Query);
+    const got = index.match({ title: 'North Korea fires missiles', summary: '', categories: [], source: '', author: '' });
+    expect(got.size).toBe(50);
+    const arrays = new Set(got.values());
+    expect(arrays.size).toBe(1);
+    const [terms] = arrays;
+    expect(terms).toEqual(['north korea']);
+    expect(Object.isFrozen(terms)).toBe(true);
+  });
+});
