@@ -33,17 +33,8 @@ import { evaluatePrepared, PreparedItem } from '../src/match/evaluate.js';
 import { SubscriptionIndex } from '../src/match/index.js';
 import type { MatchableItem } from '../src/match/item.js';
 import { parseQuery, type Query } from '../src/match/query.js';
+import { prng } from '../test/harness/prng.js';
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const r = prng(20240611);
 const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
 const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());

@@ -3,17 +3,8 @@ import { evaluateQuery } from '../../src/match/evaluate.js';
 import { SubscriptionIndex } from '../../src/match/index.js';
 import type { MatchableItem } from '../../src/match/item.js';
 import { formatQuery, parseQuery, type Query } from '../../src/match/query.js';
+import { prng } from '../harness/prng.js';
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VOCAB = ['north', 'south', 'korea', 'koreans', 'Korea’s', 'missile', 'test', 'São', 'Paulo', 'sao', 'drone', 'strike', 'football', 'club', 'kor', 'ko', '北', '朝', '鲜', 'ÉLAN', 'elan', 'news'];
 const QWORDS = ['north', 'south', 'korea', 'koreans', 'missile', 'test', 'sao', 'paulo', 'drone', 'strike', 'football', 'club', 'kor', '北朝', '朝鲜', 'elan', 'news'];
