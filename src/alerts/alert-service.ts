@@ -29,7 +29,7 @@ const CANNOT_SEND_IN_CHANNEL = 50008;
 export interface AlertServiceDeps {
   store: Store;
   subscriptions: SubscriptionService;
-  feeds: FeedService;
+  feeds: Pick<FeedService, 'isFollowedBy'>;
   rest: DiscordRest;
   log: Logger;
   clock: () => Date;
@@ -86,15 +86,21 @@ export class AlertService {
   /** The outbox entries (one per channel) an item produces; empty when nothing matches or all were posted. */
   async compose(feed: FeedRecord, item: FeedItem): Promise<OutboxEntry[]> {
     const matchable = matchableItem(item, feed);
-    const matches = this.deps.subscriptions.match(matchable);
     const byChannel = new Map<string, { guildId: string; subscriptionIds: string[]; terms: string[] }>();
-    for (const [subscriptionId, terms] of matches) {
-      const sub = this.deps.subscriptions.get(subscriptionId);
-      if (!sub || !this.deps.feeds.isFollowedBy(sub.guildId, feed.url)) continue;
-      const group = byChannel.get(sub.channelId) ?? { guildId: sub.guildId, subscriptionIds: [], terms: [] };
-      group.subscriptionIds.push(subscriptionId);
-      for (const term of terms) if (!group.terms.includes(term)) group.terms.push(term);
-      byChannel.set(sub.channelId, group);
+    const follows = new Map<string, boolean>();
+    for (const matched of this.deps.subscriptions.matchQueries(matchable)) {
+      for (const subscriptionId of matched.members) {
+        const sub = this.deps.subscriptions.get(subscriptionId);
+        if (!sub) continue;
+        let followed = follows.get(sub.guildId);
+        if (followed === undefined) follows.set(sub.guildId, (followed = this.deps.feeds.isFollowedBy(sub.guildId, feed.url)));
+        if (!followed) continue;
+        let group = byChannel.get(sub.channelId);
+        if (!group) byChannel.set(sub.channelId, (group = { guildId: sub.guildId, subscriptionIds: [], terms: [] }));
+        // a subscription is listed once per alternative of its query that matched
+        if (!group.subscriptionIds.includes(subscriptionId)) group.subscriptionIds.push(subscriptionId);
+        for (const term of matched.terms) if (!group.terms.includes(term)) group.terms.push(term);
+      }
     }
 
     const entries: OutboxEntry[] = [];

@@ -1,39 +1,52 @@
 /**
- * The subscription index: phrase key → queries, probed with every 1..k-token window of an item.
+ * The subscription index: phrase key → alternatives, probed with every 1..k-token window of an item.
  *
- * - Subscriptions with the same query are one **group** (keyed by the query's structure): across thousands of
- *   servers most subscriptions are a few popular queries, so each distinct query is posted, probed and
- *   evaluated once per item, and its subscribers are expanded only at the output, all sharing one frozen
- *   `terms` array (single-phrase queries share one per phrase). A group holds its subscribers' ids; an integer
- *   slot per subscription (id → slot → group, position) makes removal O(1).
+ * - A query is an OR of alternatives, and the index is built from alternatives, not whole queries: queries are
+ *   split into their alternatives and each distinct alternative is one **group**, holding the ids of every
+ *   subscription that has it (the query decomposition of Lucene Monitor / Luwak). Across thousands of servers
+ *   most alternatives are a few popular names (`Ukraine` alone, or in `Ukraine, Kyiv` and a hundred other OR
+ *   lists), so each is posted, probed and checked once per item, and `matchQueries` answers with the matched
+ *   groups themselves: their subscribers and shared frozen `terms`. An item costs what its distinct matched
+ *   alternatives cost, however many subscriptions hold them; `match` expands that to one entry per subscription.
+ *   An integer slot per (subscription, alternative) makes removal O(1).
  * - A phrase key is its normalised tokens joined by one space; a prefix phrase (`north kor*`) has the key
  *   "north kor*" and is probed with every prefix of the window's last token whose length some indexed stem has.
  * - One map from key to a node holds the key's postings and two counters: how many indexed keys it is a proper
  *   token-prefix of (prefix pruning: a window is extended only while the counter is non-zero, so the cost per
  *   item follows the item's length and the phrases it actually starts) and how many prefix phrases have it as
  *   their context (`north` for `north kor*`). A token that starts nothing costs one lookup.
- * - Each alternative of a group is posted once. A simple alternative (one positive phrase) posts an exact
- *   answer: the hit plus the field check is the match, with no verification. Any other alternative is posted
- *   under ONE positive phrase it requires (the presearcher design of Lucene Monitor / Luwak) and is evaluated
- *   in full only when that phrase occurs in a field of its scope. The phrase chosen is the one with the fewest
+ * - An exact alternative (one positive phrase) is posted under its phrase: the hit plus the field check is the
+ *   match. Any other is posted under ONE positive phrase it requires (the presearcher of Lucene Monitor) and
+ *   checked only when that phrase occurs in a field of its scope. The phrase chosen is the one with the fewest
  *   postings so far (a phrase many queries use is a popular one, and popular topics are frequent in the news),
- *   the more specific on ties, a prefix only when there is nothing else; the choice is remembered for removal.
- *   Alternatives with no positive phrase (only regexes) are evaluated for every item.
- * - Postings are plain numbers `(group·32 + alternative)·64 + evaluate·32 + scopeMask`, held as a bare number
- *   for a single posting or a number[]; a hit counts only in a field of the term's scope. Add/remove update
- *   groups and postings in place without rebuilding.
- * - Per item the work is: tokenise, probe (~1–2 lookups per token), evaluate the candidate groups, then write
- *   one map entry per subscriber of each matched group. That last step dominates when popular queries match,
- *   so each group's ids are kept side by side in memory (see `relocate`).
+ *   the more specific on ties, a prefix only when there is nothing else. Alternatives with no positive phrase
+ *   (only regexes) are checked for every item.
+ * - The other phrases of such an alternative (`+also`, `-not`) are keys of the index too, without postings:
+ *   probing stamps every node it reaches with the item's number and the fields it was seen in, so checking a
+ *   candidate is a few integer comparisons per term, not a search of the item's text.
+ * - Postings are plain numbers `group·64 + candidate·32 + scopeMask`, held as a bare number for a single
+ *   posting or a number[]; a hit counts only in a field of the term's scope. Add/remove update groups and
+ *   postings in place without rebuilding.
  */
-import { alternativeTerms, evaluateAlternative, PreparedItem, scopeMask } from './evaluate.js';
+import { alternativeTerms, PreparedItem, scopeMask, termFields } from './evaluate.js';
 import type { MatchableItem } from './item.js';
 import { formatTermText, type Alternative, type PhraseTerm, type Query, type RegexTerm, type Term } from './query.js';
 
 type Posting = number | number[];
 
+/** One matched alternative: the subscriptions that have it and what it matched on. */
+export interface QueryMatch {
+  /**
+   * ids of the subscriptions whose query has this alternative; shared with the index, so read it before the next
+   * add or remove. A subscription appears under each of its alternatives that matched.
+   */
+  readonly members: readonly string[];
+  /** the phrases that matched (canonical, deduped); frozen and shared */
+  readonly terms: readonly string[];
+}
+
 const FIELD_ORDER = [1, 2, 4, 8, 16] as const;
-const EMPTY: readonly string[] = Object.freeze([]);
+const CANDIDATE = 32;
 
 /** A string in one piece: keys kept in maps are flat, not trees of concatenations (3–4 objects each). */
 function flat(...parts: string[]): string {
@@ -61,7 +74,7 @@ function append<T>(a: T[], x: T): T[] {
   return b;
 }
 
-function isSimple(a: Alternative): boolean {
+function isExact(a: Alternative): boolean {
   return a.terms.length === 1 && a.terms[0]!.kind === 'phrase' && !a.terms[0]!.negated;
 }
 
@@ -70,71 +83,76 @@ function specificity(t: PhraseTerm): number {
   return (t.prefix ? 0 : 1000) + t.words.length * 100 + Math.min(99, t.words.join('').length);
 }
 
-/** An injective key of a query's structure: equal keys ⇔ the same query (so the same matches and terms). */
+/** An injective key of an alternative's structure: equal keys ⇔ the same alternative (same matches and terms). */
 function termKey(t: Term): string {
   return t.kind === 'phrase'
     ? flat('p', t.negated ? '-' : '+', t.scope ?? '', t.prefix ? '*' : '', JSON.stringify(t.words))
     : flat('r', t.negated ? '-' : '+', t.scope ?? '', JSON.stringify([t.source, t.flags]));
 }
-function queryKey(q: Query): string {
-  const parts: string[] = [];
-  for (let a = 0; a < q.alternatives.length; a++) {
-    if (a > 0) parts.push('|');
-    for (const t of q.alternatives[a]!.terms) parts.push(termKey(t));
-  }
-  return parts.join('');
+function alternativeKey(a: Alternative): string {
+  return a.terms.map(termKey).join('');
 }
 
 /** What a window key leads to. */
 class KeyNode {
   constructor(readonly key: string) {}
   post: Posting | undefined = undefined;
-  /** the terms of a single-phrase query on this key, shared by its groups */
+  /** the terms of the exact alternative on this key, shared by its groups */
   terms: readonly string[] | undefined = undefined;
   /** indexed keys this key is a proper token-prefix of: windows worth extending */
   pre = 0;
   /** prefix phrases whose tokens before the stem are this key */
   ctx = 0;
+  /** terms checked on candidates (not posted) with this key */
+  refs = 0;
+  /** the number of the last item this key was seen in, and the fields it was seen in there */
+  stamp = 0;
+  seen = 0;
 }
 
-/** The subscriptions sharing one query. */
-class Group {
-  /** subscriber ids: a bare string for one */
-  members: string | string[];
+/**
+ * The terms of a candidate alternative still to check once its posted phrase hit, flat: a phrase's key node (or a
+ * regex term) followed by a code, its scope's field bits plus NEGATED and REGEX.
+ */
+type CheckList = Array<KeyNode | RegexTerm | number>;
+const NEGATED = 32;
+const REGEX = 64;
+
+/** The subscriptions sharing one alternative. */
+class Group implements QueryMatch {
+  members: string[];
   /** members when the ids were last relocated */
   placed = 0;
-  /** single-alternative groups: the matched terms */
-  terms: readonly string[] | undefined;
-  /** other groups: matched terms by the bitmask of matched alternatives */
-  termsByMask: Map<number, readonly string[]> | undefined;
-  /** some alternative has a regex term */
-  hasRegex = false;
   constructor(
+    readonly index: number,
     readonly key: string,
     id: string,
-    /** undefined when every alternative is one positive phrase: the posted keys say everything */
-    readonly query: Query | undefined,
-    /** the key each alternative is posted under (null = scanned), bare for one alternative */
-    readonly posts: KeyNode | null | Array<KeyNode | null>,
-    /** several simple alternatives: the printed term of each */
-    readonly simpleTerms: string[] | undefined,
+    /** the key it is posted under; null: checked for every item (it has no positive phrase) */
+    readonly post: KeyNode | null,
+    readonly terms: readonly string[],
+    /** what to check when its posted phrase hits; undefined for an exact alternative */
+    readonly checks: CheckList | undefined,
+    /** its regex terms, run in one time-bounded batch before checking */
+    readonly regexes: RegexTerm[] | undefined,
   ) {
-    this.members = id;
+    this.members = [id];
   }
 }
 
-function grow(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
+function grow<A extends Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(a: A, n: number, make: (n: number) => A): A {
   if (a.length >= n) return a;
-  const b = new Int32Array(Math.max(n, a.length * 2, 1024));
+  const b = make(Math.max(n, a.length * 2, 1024));
   b.set(a);
   return b;
 }
+const int32s = (n: number) => new Int32Array(n);
 
 export class SubscriptionIndex {
-  private readonly slotOf = new Map<string, number>();
+  /** subscription id → its slot, or slots (one per distinct alternative, in query order) */
+  private readonly subs = new Map<string, number | number[]>();
   private slots = 0;
   private slotGroup = new Int32Array(0);
-  /** position of the slot in its group's member list */
+  /** position of the slot's id in its group's member list */
   private slotPos = new Int32Array(0);
   private readonly freeSlots: number[] = [];
 
@@ -145,139 +163,174 @@ export class SubscriptionIndex {
   private readonly nodes = new Map<string, KeyNode>();
   /** prefix phrases with a one-word stem ("kor*"): probed for every token */
   private rootStars = 0;
+  /**
+   * One-word stems by their first min(length, 4) UTF-16 units, hashed, in one table per head length (2, 3, 4), and
+   * how many stems each table holds. A token whose heads no stem has (most tokens) skips the stem lookups.
+   */
+  private readonly stemHeads = new Int32Array(3 * 65536);
+  private readonly stemHeadCount = [0, 0, 0];
   private readonly stemLenCount = new Map<number, number>();
   private stemLens: number[] = [];
   private readonly fieldRefs = [0, 0, 0, 0, 0];
-  /** group·32+alt of alternatives with no positive phrase */
+  /** groups with no positive phrase */
   private readonly scan = new Set<number>();
-  /** groups with a regex term */
-  private regexGroups = 0;
 
   get size(): number {
-    return this.slotOf.size;
+    return this.subs.size;
   }
 
   has(id: string): boolean {
-    return this.slotOf.has(id);
+    return this.subs.has(id);
   }
 
   /** Adds a subscription; replaces an existing one with the same id. */
   add(id: string, query: Query): void {
-    if (this.slotOf.has(id)) this.remove(id);
-    const alts = query.alternatives;
-    if (alts.length > 32) throw new RangeError('a query has at most 32 alternatives');
-    const slot = this.freeSlots.pop() ?? this.slots++;
-    this.slotOf.set(id, slot);
-    this.slotGroup = grow(this.slotGroup, slot + 1);
-    this.slotPos = grow(this.slotPos, slot + 1);
-
-    const key = queryKey(query);
-    const g = this.groupOf.get(key);
-    if (g !== undefined) {
+    if (this.subs.has(id)) this.remove(id);
+    const slots: number[] = [];
+    const keys = new Set<string>();
+    const grown: Group[] = [];
+    for (const a of query.alternatives) {
+      const key = alternativeKey(a);
+      if (keys.has(key)) continue; // the same alternative twice adds nothing
+      keys.add(key);
+      const slot = this.freeSlots.pop() ?? this.slots++;
+      slots.push(slot);
+      this.slotGroup = grow(this.slotGroup, slot + 1, int32s);
+      this.slotPos = grow(this.slotPos, slot + 1, int32s);
+      const g = this.groupOf.get(key);
+      if (g === undefined) {
+        const group = this.createGroup(key, id, a);
+        this.slotGroup[slot] = group.index;
+        this.slotPos[slot] = 0;
+        continue;
+      }
       const group = this.groups[g]!;
       this.slotGroup[slot] = g;
-      if (typeof group.members === 'string') {
-        this.slotPos[slot] = 1;
-        group.members = [group.members, id];
-      } else {
-        const m = (group.members = append(group.members, id));
-        this.slotPos[slot] = m.length - 1;
-        if (m.length >= 8 && (m.length - group.placed) * 4 > group.placed) {
-          this.relocate(m);
-          group.placed = m.length;
-        }
-      }
-      return;
+      const m = (group.members = append(group.members, id));
+      this.slotPos[slot] = m.length - 1;
+      if (m.length >= 8 && (m.length - group.placed) * 4 > group.placed) grown.push(group);
     }
+    this.subs.set(id, slots.length === 1 ? slots[0]! : slots);
+    for (const group of grown) {
+      this.relocate(group.members);
+      group.placed = group.members.length;
+    }
+  }
+
+  private createGroup(key: string, id: string, a: Alternative): Group {
     const gi = this.freeGroups.pop() ?? this.groups.length;
     this.groupOf.set(key, gi);
-    this.slotGroup[slot] = gi;
-    this.slotPos[slot] = 0;
-
-    const simple = alts.every(isSimple);
-    const posts: Array<KeyNode | null> = [];
-    const simpleTerms: string[] = [];
-    alts.forEach((a, alt) => {
-      const code = gi * 32 + alt;
-      if (isSimple(a)) {
-        const t = a.terms[0] as PhraseTerm;
-        const node = this.post(phraseKey(t), code * 64 + scopeMask(t.scope));
-        const text = formatTermText(t);
-        simpleTerms.push(text === node.key ? node.key : flatCopy(text));
-        posts.push(node);
-        return;
-      }
-      const t = this.indexTerm(a);
-      if (t) posts.push(this.post(phraseKey(t), code * 64 + 32 + scopeMask(t.scope)));
-      else {
-        posts.push(null);
-        this.scan.add(code);
-      }
-    });
-    const one = alts.length === 1;
-    const group = new Group(key, id, simple ? undefined : query, one ? posts[0]! : posts, simple && !one ? simpleTerms : undefined);
-    if (one && simple) group.terms = posts[0]!.terms ??= Object.freeze([simpleTerms[0]!]);
-    else if (one) group.terms = Object.freeze(dedupe(alternativeTerms(alts[0]!).map(flatCopy)));
-    group.hasRegex = alts.some((a) => a.terms.some((t) => t.kind === 'regex'));
-    if (group.hasRegex) this.regexGroups++;
+    let group: Group;
+    if (isExact(a)) {
+      const t = a.terms[0] as PhraseTerm;
+      const node = this.post(phraseKey(t), gi * 64 + scopeMask(t.scope));
+      const text = formatTermText(t);
+      node.terms ??= Object.freeze([text === node.key ? node.key : flatCopy(text)]);
+      group = new Group(gi, key, id, node, node.terms, undefined, undefined);
+    } else {
+      const posted = this.indexTerm(a);
+      let node: KeyNode | null = null;
+      if (posted) node = this.post(phraseKey(posted), gi * 64 + CANDIDATE + scopeMask(posted.scope));
+      else this.scan.add(gi);
+      const regexes = a.terms.filter((t): t is RegexTerm => t.kind === 'regex');
+      const terms = Object.freeze([...new Set(alternativeTerms(a).map(flatCopy))]);
+      group = new Group(gi, key, id, node, terms, this.checksOf(a, posted), regexes.length ? regexes : undefined);
+    }
     this.groups[gi] = group;
+    return group;
+  }
+
+  /** The checks of a non-exact alternative: its terms but the posted one, phrases first (integer tests), regexes last. */
+  private checksOf(a: Alternative, posted: PhraseTerm | undefined): CheckList {
+    const list: CheckList = [];
+    // positives before exclusions (most candidates fail on a missing `+phrase`), regexes last
+    const order = (t: Term) => (t.kind === 'regex' ? 2 : t.negated ? 1 : 0);
+    for (const t of [...a.terms].sort((x, y) => order(x) - order(y))) {
+      if (t === posted) continue;
+      const mask = scopeMask(t.scope);
+      const code = mask | (t.negated ? NEGATED : 0);
+      if (t.kind === 'regex') {
+        list.push(t, code | REGEX);
+        continue;
+      }
+      const node = this.node(phraseKey(t));
+      node.refs++;
+      this.structure(node.key, mask, +1);
+      list.push(node, code);
+    }
+    return list;
   }
 
   /** Removes a subscription; false when the id is unknown. */
   remove(id: string): boolean {
-    const slot = this.slotOf.get(id);
-    if (slot === undefined) return false;
-    const gi = this.slotGroup[slot]!;
-    const group = this.groups[gi]!;
-    this.slotOf.delete(id);
-    this.freeSlots.push(slot);
-    const m = group.members;
-    if (typeof m !== 'string') {
+    const slots = this.subs.get(id);
+    if (slots === undefined) return false;
+    this.subs.delete(id);
+    for (const slot of typeof slots === 'number' ? [slots] : slots) {
+      this.freeSlots.push(slot);
+      const g = this.slotGroup[slot]!;
+      const group = this.groups[g]!;
+      const m = group.members;
+      if (m.length === 1) {
+        this.disposeGroup(group);
+        continue;
+      }
       const pos = this.slotPos[slot]!;
       const last = m.pop()!;
       if (pos < m.length) {
         m[pos] = last;
-        this.slotPos[this.slotOf.get(last)!] = pos;
+        this.slotPos[this.slotIn(last, g)] = pos;
       }
-      if (m.length === 1) {
-        group.members = m[0]!;
-        this.slotPos[this.slotOf.get(m[0]!)!] = 0;
-      }
-      return true;
     }
-    // the last subscriber of this query: unpost it
-    const posts = Array.isArray(group.posts) ? group.posts : [group.posts];
-    posts.forEach((n, alt) => {
-      const code = gi * 32 + alt;
-      if (n === null) this.scan.delete(code);
-      else this.unpost(n, code);
-    });
-    if (group.hasRegex) this.regexGroups--;
-    this.groupOf.delete(group.key);
-    this.groups[gi] = undefined;
-    this.freeGroups.push(gi);
     return true;
   }
 
+  /** The slot of a subscription in a group. */
+  private slotIn(id: string, g: number): number {
+    const slots = this.subs.get(id)!;
+    if (typeof slots === 'number') return slots;
+    for (const s of slots) if (this.slotGroup[s] === g) return s;
+    throw new Error(`index corrupt: ${id} is not in group ${g}`);
+  }
+
+  /** The last subscriber of an alternative left: unpost it. */
+  private disposeGroup(group: Group): void {
+    const gi = group.index;
+    if (group.post === null) this.scan.delete(gi);
+    else this.unpost(group.post, gi);
+    const list = group.checks ?? [];
+    for (let i = 0; i < list.length; i += 2) {
+      const code = list[i + 1] as number;
+      if (code & REGEX) continue;
+      const n = list[i] as KeyNode;
+      n.refs--;
+      this.structure(n.key, code & 31, -1);
+      this.release(n);
+    }
+    this.groupOf.delete(group.key);
+    this.groups[gi] = undefined;
+    this.freeGroups.push(gi);
+  }
+
   /**
-   * Gives a growing group fresh copies of its ids, allocated one after another, and keys them in `slotOf`
-   * instead of the old ones. Expanding a popular query touches each id's header (for its hash): ids
-   * scattered over the heap cost a cache miss each, ids side by side do not (measured 3× per result).
-   * Called at powers of two, so each id is copied about twice in all.
+   * Gives a growing group fresh copies of its ids, allocated one after another, and puts the copies wherever the
+   * old ones were (the id map, the subscription's other groups). Reading the subscribers of a popular alternative
+   * touches each id's header (for its hash, when looked up): ids scattered over the heap cost a cache miss each,
+   * ids side by side do not (measured 3× per result). Called at powers of two, so each id is copied about twice.
    */
   private relocate(m: string[]): void {
     for (let k = 0; k < m.length; k++) {
       const old = m[k]!;
       const copy = (old + ' ').slice(0, -1);
-      const slot = this.slotOf.get(old)!;
-      this.slotOf.delete(old);
-      this.slotOf.set(copy, slot);
-      m[k] = copy;
+      const slots = this.subs.get(old)!;
+      this.subs.delete(old);
+      this.subs.set(copy, slots);
+      for (const s of typeof slots === 'number' ? [slots] : slots) this.groups[this.slotGroup[s]!]!.members[this.slotPos[s]!] = copy;
     }
   }
 
   /**
-   * The positive phrase a non-simple alternative is posted under, or undefined (regex-only: scanned): the one
+   * The positive phrase a non-exact alternative is posted under, or undefined (regex-only: scanned): the one
    * with the fewest postings so far, the most specific on ties; prefixes last.
    */
   private indexTerm(a: Alternative): PhraseTerm | undefined {
@@ -298,18 +351,23 @@ export class SubscriptionIndex {
 
   private node(key: string): KeyNode {
     let n = this.nodes.get(key);
-    if (n === undefined) this.nodes.set(key, (n = new KeyNode(key)));
+    if (n === undefined) {
+      this.nodes.set(key, (n = new KeyNode(key)));
+      if (key.endsWith('*')) this.stemCache.clear();
+    }
     return n;
   }
 
   private release(n: KeyNode): void {
-    if (n.post === undefined && n.pre === 0 && n.ctx === 0) this.nodes.delete(n.key);
+    if (n.post === undefined && n.pre === 0 && n.ctx === 0 && n.refs === 0 && this.nodes.get(n.key) === n) {
+      this.nodes.delete(n.key);
+      if (n.key.endsWith('*')) this.stemCache.clear();
+    }
   }
 
   private post(key: string, code: number): KeyNode {
     const n = this.node(key);
     const p = n.post;
-    if (p === undefined && key.endsWith('*')) this.stemCache.clear();
     if (p === undefined) n.post = code;
     else if (typeof p === 'number') n.post = [p, code];
     else n.post = append(p, code);
@@ -317,28 +375,26 @@ export class SubscriptionIndex {
     return n;
   }
 
-  private unpost(n: KeyNode, altCode: number): void {
-    const key = n.key;
+  private unpost(n: KeyNode, g: number): void {
     const p = n.post;
     if (p === undefined) return;
     let code: number | undefined;
     if (typeof p === 'number') {
-      if (Math.floor(p / 64) !== altCode) return;
+      if (Math.floor(p / 64) !== g) return;
       code = p;
       n.post = undefined;
-      if (key.endsWith('*')) this.stemCache.clear();
     } else {
-      const i = p.findIndex((c) => Math.floor(c / 64) === altCode);
+      const i = p.findIndex((c) => Math.floor(c / 64) === g);
       if (i < 0) return;
       code = p[i]!;
       p.splice(i, 1);
       if (p.length === 1) n.post = p[0]!;
     }
-    this.structure(key, code % 32, -1);
+    this.structure(n.key, code % 32, -1);
     this.release(n);
   }
 
-  /** Maintains prefix and context counters, stem lengths and field use for one key. */
+  /** Maintains prefix and context counters, stem lengths and heads, and field use for one key. */
   private structure(key: string, mask: number, delta: 1 | -1): void {
     const star = key.endsWith('*');
     const words = (star ? key.slice(0, -1) : key).split(' ');
@@ -349,36 +405,69 @@ export class SubscriptionIndex {
       if (delta < 0) this.release(n);
     }
     if (star) {
+      const stem = words[words.length - 1]!;
       const ctx = words.slice(0, -1).join(' ');
-      if (ctx === '') this.rootStars += delta;
-      else {
+      if (ctx === '') {
+        this.rootStars += delta;
+        const k = Math.min(stem.length, 4);
+        this.stemHeads[headOf(stem, k)]! += delta;
+        this.stemHeadCount[k - 2]! += delta;
+      } else {
         const n = this.node(ctx);
         n.ctx += delta;
         if (delta < 0) this.release(n);
       }
-      const len = words[words.length - 1]!.length;
-      const c = (this.stemLenCount.get(len) ?? 0) + delta;
-      if (c <= 0) this.stemLenCount.delete(len);
-      else this.stemLenCount.set(len, c);
+      const c = (this.stemLenCount.get(stem.length) ?? 0) + delta;
+      if (c <= 0) this.stemLenCount.delete(stem.length);
+      else this.stemLenCount.set(stem.length, c);
       this.stemLens = [...this.stemLenCount.keys()].sort((a, b) => a - b);
     }
     for (let b = 0; b < 5; b++) if (mask & (1 << b)) this.fieldRefs[b]! += delta;
   }
 
-  /** scratch per match: alternatives hit / to evaluate, by group, and the groups touched */
-  private hitAlts = new Int32Array(0);
-  private candAlts = new Int32Array(0);
+  /** scratch per match: by group, 1 = hit, 2 = candidate; the groups touched, in order */
+  private state = new Uint8Array(0);
   private readonly touched: number[] = [];
-  private readonly matched: Array<string | string[]> = [];
-  private readonly matchedTerms: Array<readonly string[]> = [];
+  /** the number of the item being matched: nodes stamped with it were seen in it */
+  private stamp = 0;
 
   /** Subscription id → matched terms, exactly as evaluateQuery over every subscription would give. */
   match(item: MatchableItem): Map<string, string[]> {
-    const prepared = new PreparedItem(item);
-    if (this.hitAlts.length < this.groups.length) {
-      this.hitAlts = grow(this.hitAlts, this.groups.length);
-      this.candAlts = grow(this.candAlts, this.groups.length);
+    const matched = this.matchQueries(item);
+    const out = new Map<string, string[]>();
+    let several: Set<string> | undefined;
+    for (const q of matched) {
+      const terms = q.terms as string[];
+      for (let i = 0; i < q.members.length; i++) {
+        const id = q.members[i]!;
+        if (out.has(id)) (several ??= new Set()).add(id);
+        else out.set(id, terms);
+      }
     }
+    if (several) {
+      // several alternatives of one query matched: their terms in the query's order
+      const hit = new Set(matched.map((q) => (q as Group).index));
+      for (const id of several) {
+        const terms: string[] = [];
+        for (const s of this.subs.get(id) as number[]) {
+          const g = this.slotGroup[s]!;
+          if (hit.has(g)) for (const t of this.groups[g]!.terms) if (!terms.includes(t)) terms.push(t);
+        }
+        out.set(id, terms);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The distinct alternatives that match the item, each once, with their subscribers: together the same
+   * subscriptions and terms as `match`, at a cost that follows the alternatives matched rather than the
+   * subscriptions holding them.
+   */
+  matchQueries(item: MatchableItem): QueryMatch[] {
+    const prepared = new PreparedItem(item);
+    if (this.state.length < this.groups.length) this.state = grow(this.state, this.groups.length, (n) => new Uint8Array(n));
+    const cur = ++this.stamp;
     const nodes = this.nodes;
     const rootStar = this.rootStars > 0;
 
@@ -391,16 +480,20 @@ export class SubscriptionIndex {
         const len = toks.length;
         for (let i = 0; i < len; i++) {
           let key = toks[i]!;
-          if (rootStar) this.rootStems(key, bit);
+          if (rootStar) this.rootStems(key, bit, cur);
           for (let j = i; ; ) {
             const n = nodes.get(key);
             if (n === undefined) break;
+            if (n.stamp !== cur) {
+              n.stamp = cur;
+              n.seen = bit;
+            } else n.seen |= bit;
             const p = n.post;
             if (p !== undefined) {
               if (typeof p === 'number') this.take(p, bit);
               else for (let k = 0; k < p.length; k++) this.take(p[k]!, bit);
             }
-            if (n.ctx > 0 && j + 1 < len) this.stems(toks[j + 1]!, key + ' ', bit);
+            if (n.ctx > 0 && j + 1 < len) this.stems(toks[j + 1]!, key + ' ', bit, cur);
             if (n.pre === 0 || ++j >= len) break;
             key = key + ' ' + toks[j]!; // a lookup key only: concatenation is cheaper than a flat copy
           }
@@ -408,81 +501,60 @@ export class SubscriptionIndex {
       }
     }
 
-    const hitAlts = this.hitAlts;
-    const candAlts = this.candAlts;
+    const state = this.state;
     const touched = this.touched;
-    for (const code of this.scan) {
-      const alt = code % 32;
-      const g = (code - alt) / 32;
-      if (hitAlts[g] === 0 && candAlts[g] === 0) touched.push(g);
-      candAlts[g]! |= 1 << alt;
+    for (const g of this.scan) {
+      if (state[g] === 0) touched.push(g);
+      state[g] = 2;
     }
 
-    if (this.regexGroups > 0) {
-      let regexes: RegexTerm[] | undefined;
-      for (let t = 0; t < touched.length; t++) {
-        const g = touched[t]!;
-        const alts = candAlts[g]!;
-        if (alts === 0 || !this.groups[g]!.hasRegex) continue;
-        const q = this.groups[g]!.query!;
-        for (let a = 0; a < q.alternatives.length; a++)
-          if (alts & (1 << a)) for (const term of q.alternatives[a]!.terms) if (term.kind === 'regex') (regexes ??= []).push(term);
-      }
-      if (regexes) prepared.runRegexes(regexes);
-    }
-
-    // evaluate the candidates; keep the groups that matched, with their terms
-    const matched = this.matched;
-    const matchedTerms = this.matchedTerms;
-    let nm = 0;
+    // the regexes of every candidate, in one time-bounded batch
+    let regexes: RegexTerm[] | undefined;
     for (let t = 0; t < touched.length; t++) {
       const g = touched[t]!;
-      let got = hitAlts[g]!;
-      const alts = candAlts[g]!;
-      hitAlts[g] = 0;
-      candAlts[g] = 0;
+      if (state[g] !== 2) continue;
+      const r = this.groups[g]!.regexes;
+      if (r) (regexes ??= []).push(...r);
+    }
+    if (regexes) prepared.runRegexes(regexes);
+
+    const out: QueryMatch[] = [];
+    for (let t = 0; t < touched.length; t++) {
+      const g = touched[t]!;
+      const s = state[g];
+      state[g] = 0;
       const group = this.groups[g]!;
-      if (alts !== 0) {
-        const q = group.query!;
-        for (let a = 0; a < q.alternatives.length; a++) {
-          const b = 1 << a;
-          if (alts & b && !(got & b) && evaluateAlternative(q.alternatives[a]!, prepared)) got |= b;
-        }
-        if (got === 0) continue;
-      }
-      matched[nm] = group.members;
-      matchedTerms[nm++] = group.terms ?? this.termsOf(group, got);
+      if (s === 1 || passes(group.checks!, prepared, cur)) out.push(group);
     }
     touched.length = 0;
-
-    // one entry per subscriber: ids of a group are adjacent in memory, the terms array is shared
-    const out = new Map<string, string[]>();
-    for (let k = 0; k < nm; k++) {
-      const m = matched[k]!;
-      const terms = matchedTerms[k] as string[];
-      if (typeof m === 'string') out.set(m, terms);
-      else for (let i = 0; i < m.length; i++) out.set(m[i]!, terms);
-    }
-    matched.length = 0;
-    matchedTerms.length = 0;
     return out;
   }
 
+  /** A posting of a key found in field `bit`. */
   private take(code: number, bit: number): void {
     const low = code % 64;
     if ((low & bit) === 0) return; // not in a field of the term's scope
-    const altCode = (code - low) / 64;
-    const alt = altCode % 32;
-    const g = (altCode - alt) / 32;
-    if (this.hitAlts[g] === 0 && this.candAlts[g] === 0) this.touched.push(g);
-    if (low & 32) this.candAlts[g]! |= 1 << alt;
-    else this.hitAlts[g]! |= 1 << alt;
+    const g = (code - low) / 64;
+    const state = this.state;
+    if (state[g] === 0) {
+      this.touched.push(g);
+      state[g] = low & CANDIDATE ? 2 : 1;
+    }
   }
 
-  /** token → the nodes of one-word prefix keys ("kor*") it matches; cleared whenever prefix keys change */
+  /** token → the nodes of one-word prefix keys ("kor*") it matches; cleared whenever prefix keys come or go */
   private readonly stemCache = new Map<string, KeyNode[] | null>();
 
-  private rootStems(tok: string, bit: number): void {
+  private rootStems(tok: string, bit: number, cur: number): void {
+    const heads = this.stemHeads;
+    const count = this.stemHeadCount;
+    const len = tok.length;
+    if (
+      !(len >= 4 && count[2]! > 0 && heads[headOf(tok, 4)]! > 0) &&
+      !(len >= 3 && count[1]! > 0 && heads[headOf(tok, 3)]! > 0) &&
+      !(len >= 2 && count[0]! > 0 && heads[headOf(tok, 2)]! > 0)
+    )
+      return;
     let found = this.stemCache.get(tok);
     if (found === undefined) {
       found = null;
@@ -491,54 +563,56 @@ export class SubscriptionIndex {
         const L = stemLens[s]!;
         if (L > tok.length) break;
         const n = this.nodes.get(flat(tok.slice(0, L), '*'));
-        if (n?.post !== undefined) (found ??= []).push(n);
+        if (n !== undefined) (found ??= []).push(n);
       }
       if (this.stemCache.size >= 100_000) this.stemCache.clear();
       this.stemCache.set(tok, found);
     }
     if (found === null) return;
-    for (let i = 0; i < found.length; i++) {
-      const p = found[i]!.post;
-      if (p === undefined) continue;
-      if (typeof p === 'number') this.take(p, bit);
-      else for (let k = 0; k < p.length; k++) this.take(p[k]!, bit);
-    }
+    for (let i = 0; i < found.length; i++) this.hitStem(found[i]!, bit, cur);
   }
 
-  private stems(tok: string, ctx: string, bit: number): void {
+  private stems(tok: string, ctx: string, bit: number, cur: number): void {
     const stemLens = this.stemLens;
     const n = tok.length;
     for (let s = 0; s < stemLens.length; s++) {
       const L = stemLens[s]!;
       if (L > n) break;
-      const p = this.nodes.get(ctx + tok.slice(0, L) + '*')?.post;
-      if (p === undefined) continue;
-      if (typeof p === 'number') this.take(p, bit);
-      else for (let k = 0; k < p.length; k++) this.take(p[k]!, bit);
+      const node = this.nodes.get(ctx + tok.slice(0, L) + '*');
+      if (node !== undefined) this.hitStem(node, bit, cur);
     }
   }
 
-  /** The terms of the matched alternatives (bitmask), one frozen array per group and mask. */
-  private termsOf(group: Group, alts: number): readonly string[] {
-    let byMask = group.termsByMask;
-    const hit = byMask?.get(alts);
-    if (hit) return hit;
-    const terms: string[] = [];
-    if (group.query === undefined) {
-      const st = group.simpleTerms!;
-      for (let a = 0; a < st.length; a++) if (alts & (1 << a) && !terms.includes(st[a]!)) terms.push(st[a]!);
-    } else {
-      const q = group.query;
-      for (let a = 0; a < q.alternatives.length; a++)
-        if (alts & (1 << a)) for (const t of alternativeTerms(q.alternatives[a]!)) if (!terms.includes(t)) terms.push(t);
-    }
-    const frozen = terms.length ? Object.freeze(terms) : EMPTY;
-    if (!byMask) group.termsByMask = byMask = new Map();
-    if (byMask.size < 64) byMask.set(alts, frozen);
-    return frozen;
+  private hitStem(n: KeyNode, bit: number, cur: number): void {
+    if (n.stamp !== cur) {
+      n.stamp = cur;
+      n.seen = bit;
+    } else n.seen |= bit;
+    const p = n.post;
+    if (p === undefined) return;
+    if (typeof p === 'number') this.take(p, bit);
+    else for (let k = 0; k < p.length; k++) this.take(p[k]!, bit);
   }
 }
 
-function dedupe(a: string[]): string[] {
-  return [...new Set(a)];
+/** The slot of a string's first k (2–4) UTF-16 units in the stem-head tables. */
+function headOf(s: string, k: number): number {
+  let h = 0;
+  for (let i = 0; i < k; i++) h = Math.imul(h, 31) + s.charCodeAt(i);
+  return (k - 2) * 65536 + ((h ^ (h >>> 16)) & 0xffff);
+}
+
+/** Does a candidate alternative hold? Phrases by their stamps (seen in this item, in a field of the scope). */
+function passes(checks: CheckList, prepared: PreparedItem, cur: number): boolean {
+  for (let i = 0; i < checks.length; i += 2) {
+    const code = checks[i + 1] as number;
+    let present: boolean;
+    if (code & REGEX) present = termFields(checks[i] as RegexTerm, prepared, code & 31) !== 0;
+    else {
+      const n = checks[i] as KeyNode;
+      present = n.stamp === cur && (n.seen & code & 31) !== 0;
+    }
+    if (present === ((code & NEGATED) !== 0)) return false;
+  }
+  return true;
 }

@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { SubscriptionRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { KeyedLock } from '../store/store.js';
-import { SubscriptionIndex } from './index.js';
+import { SubscriptionIndex, type QueryMatch } from './index.js';
 import type { MatchableItem } from './item.js';
 import { parseQuery, type Query } from './query.js';
 
@@ -32,16 +32,16 @@ export interface SubscriptionServiceDeps {
 /** Subscriptions: the stored records plus the in-memory index that matches items against all of them at once. */
 export class SubscriptionService {
   private readonly byId = new Map<string, SubscriptionRecord>();
+  /** the same records by guild and by channel, so a server's list costs its own size, not everyone's */
+  private readonly byGuild = new Map<string, Map<string, SubscriptionRecord>>();
+  private readonly byChannel = new Map<string, Map<string, SubscriptionRecord>>();
   private readonly index = new SubscriptionIndex();
   private readonly lock = new KeyedLock();
 
   constructor(private readonly deps: SubscriptionServiceDeps) {}
 
   async load(): Promise<void> {
-    for await (const [id, record] of this.deps.store.subscriptions.entries()) {
-      this.byId.set(id, record);
-      this.index.add(id, record.query as Query);
-    }
+    for await (const [, record] of this.deps.store.subscriptions.entries()) this.keep(record);
     this.deps.log.info({ event: 'subscriptions.loaded', count: this.byId.size }, 'subscriptions loaded');
   }
 
@@ -50,11 +50,15 @@ export class SubscriptionService {
   }
 
   listForGuild(guildId: string): SubscriptionRecord[] {
-    return [...this.byId.values()].filter((s) => s.guildId === guildId).sort(byCreation);
+    return [...(this.byGuild.get(guildId)?.values() ?? [])].sort(byCreation);
   }
 
   listForChannel(channelId: string): SubscriptionRecord[] {
-    return [...this.byId.values()].filter((s) => s.channelId === channelId).sort(byCreation);
+    return [...(this.byChannel.get(channelId)?.values() ?? [])].sort(byCreation);
+  }
+
+  countForGuild(guildId: string): number {
+    return this.byGuild.get(guildId)?.size ?? 0;
   }
 
   async create(input: { guildId: string; channelId: string; queryText: string; userId: string }): Promise<SubscriptionRecord> {
@@ -65,7 +69,7 @@ export class SubscriptionService {
       if (existing) {
         throw new SubscriptionProblem('duplicate', `<#${input.channelId}> already has this subscription (${existing.id}: ${existing.canonical}).`);
       }
-      if (this.listForGuild(input.guildId).length >= this.deps.maxPerGuild) {
+      if (this.countForGuild(input.guildId) >= this.deps.maxPerGuild) {
         throw new SubscriptionProblem('limit', `This server has ${this.deps.maxPerGuild} subscriptions, the limit. Remove one with /unsubscribe first.`);
       }
       const record: SubscriptionRecord = {
@@ -80,8 +84,7 @@ export class SubscriptionService {
         mode: 'instant',
       };
       await this.deps.store.subscriptions.set(record.id, record);
-      this.byId.set(record.id, record);
-      this.index.add(record.id, parsed.query);
+      this.keep(record);
       this.deps.log.info({ event: 'subscription.create', guild: record.guildId, channel: record.channelId, subscription: record.id, query: record.canonical }, 'subscribed');
       return record;
     });
@@ -109,10 +112,45 @@ export class SubscriptionService {
     return this.index.match(item);
   }
 
-  private async deleteRecord(record: SubscriptionRecord): Promise<void> {
-    await this.deps.store.subscriptions.delete(record.id);
+  /**
+   * The matched alternatives, each with the ids of the subscriptions that have it (a subscription appears once per
+   * alternative of its query that matched). Read it before the next subscribe or unsubscribe.
+   */
+  matchQueries(item: MatchableItem): QueryMatch[] {
+    return this.index.matchQueries(item);
+  }
+
+  private keep(record: SubscriptionRecord): void {
+    const old = this.byId.get(record.id);
+    if (old) this.forget(old);
+    this.byId.set(record.id, record);
+    this.index.add(record.id, record.query as Query);
+    for (const [map, key] of [
+      [this.byGuild, record.guildId],
+      [this.byChannel, record.channelId],
+    ] as const) {
+      let m = map.get(key);
+      if (!m) map.set(key, (m = new Map()));
+      m.set(record.id, record);
+    }
+  }
+
+  private forget(record: SubscriptionRecord): void {
     this.byId.delete(record.id);
     this.index.remove(record.id);
+    for (const [map, key] of [
+      [this.byGuild, record.guildId],
+      [this.byChannel, record.channelId],
+    ] as const) {
+      const m = map.get(key);
+      m?.delete(record.id);
+      if (m?.size === 0) map.delete(key);
+    }
+  }
+
+  private async deleteRecord(record: SubscriptionRecord): Promise<void> {
+    await this.deps.store.subscriptions.delete(record.id);
+    this.forget(record);
   }
 }
 

@@ -65,6 +65,27 @@ function expected(subs: Map<string, Query>, item: MatchableItem): Map<string, st
 
 const sorted = (m: Map<string, string[]>) => [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
 
+/**
+ * matchQueries answers with matched alternatives: each at most once, each member a subscription that matched,
+ * every matched subscription under at least one, and the terms of each a subset of what the member matched on.
+ */
+function checkQueries(index: SubscriptionIndex, item: MatchableItem, want: Map<string, string[]>): void {
+  const got = index.matchQueries(item);
+  expect(new Set(got).size).toBe(got.length);
+  const seen = new Set<string>();
+  for (const q of got) {
+    expect(Object.isFrozen(q.terms)).toBe(true);
+    expect(new Set(q.members).size).toBe(q.members.length);
+    for (const id of q.members) {
+      seen.add(id);
+      const terms = want.get(id);
+      expect(terms, `${id} is not a match`).toBeDefined();
+      for (const t of q.terms) expect(terms).toContain(t);
+    }
+  }
+  expect([...seen].sort()).toEqual([...want.keys()].sort());
+}
+
 describe('SubscriptionIndex agrees with direct evaluation', () => {
   for (const seed of [1, 2, 3]) {
     it(`random queries and items, with removals and replacements (seed ${seed})`, () => {
@@ -90,7 +111,9 @@ describe('SubscriptionIndex agrees with direct evaluation', () => {
         for (const item of items) {
           const got = index.match(item);
           if (got.size) matchedSomething++;
-          expect(sorted(got)).toEqual(sorted(expected(subs, item)));
+          const want = expected(subs, item);
+          expect(sorted(got)).toEqual(sorted(want));
+          checkQueries(index, item, want);
         }
       };
       check();
@@ -127,7 +150,7 @@ describe('SubscriptionIndex groups subscriptions with the same query', () => {
         const res = parseQuery(randomQuery(r));
         if (res.ok) pool.push(res.query);
       }
-      for (const text of ['north korea', '"North  Korea"', 'NORTH KOREA', 'title:korea', 'korea, north', 'north, korea', '/missile\\b/i']) {
+      for (const text of ['north korea', '"North  Korea"', 'NORTH KOREA', 'title:korea', 'korea, north', 'north, korea', 'korea, korea', 'korea, "north korea" +missile', '/missile\\b/i']) {
         const res = parseQuery(text);
         if (res.ok) pool.push(res.query);
       }
@@ -136,7 +159,11 @@ describe('SubscriptionIndex groups subscriptions with the same query', () => {
       const items = Array.from({ length: 40 }, () => randomItem(r));
       const check = () => {
         expect(index.size).toBe(subs.size);
-        for (const item of items) expect(sorted(index.match(item))).toEqual(sorted(expected(subs, item)));
+        for (const item of items) {
+          const want = expected(subs, item);
+          expect(sorted(index.match(item))).toEqual(sorted(want));
+          checkQueries(index, item, want);
+        }
       };
       // each subscription gets its own (structurally equal) copy of a query, as records loaded from a store do
       const copy = (q: Query): Query => JSON.parse(JSON.stringify(q)) as Query;
@@ -191,5 +218,39 @@ describe('SubscriptionIndex groups subscriptions with the same query', () => {
     const [terms] = arrays;
     expect(terms).toEqual(['north korea']);
     expect(Object.isFrozen(terms)).toBe(true);
+  });
+
+  it('an alternative shared by many OR lists is matched once, with every subscription that has it', () => {
+    const index = new SubscriptionIndex();
+    const add = (id: string, text: string) => {
+      const q = parseQuery(text);
+      if (!q.ok) throw new Error(text);
+      index.add(id, q.query);
+    };
+    add('a', 'Ukraine');
+    add('b', 'Ukraine, Kyiv');
+    add('c', 'Kyiv, Ukraine, Odesa');
+    add('d', 'Odesa');
+    add('e', 'Ukraine +drone');
+    const item = { title: 'Drone strikes hit Kyiv as Ukraine braces', summary: '', categories: [], source: '', author: '' };
+    const got = index.matchQueries(item);
+    const byTerms = new Map(got.map((q) => [q.terms.join('|'), [...q.members].sort()]));
+    expect(byTerms).toEqual(
+      new Map([
+        ['ukraine', ['a', 'b', 'c']],
+        ['kyiv', ['b', 'c']],
+        ['drone|ukraine', ['e']], // canonical order
+      ]),
+    );
+    // expanded: terms in the order of each query's alternatives (canonical: sorted)
+    expect(sorted(index.match(item))).toEqual([
+      ['a', ['ukraine']],
+      ['b', ['kyiv', 'ukraine']],
+      ['c', ['kyiv', 'ukraine']],
+      ['e', ['drone', 'ukraine']],
+    ]);
+    index.remove('b');
+    index.remove('c');
+    expect(index.matchQueries(item).map((q) => q.terms.join('|')).sort()).toEqual(['drone|ukraine', 'ukraine']);
   });
 });
