@@ -107,11 +107,6 @@ export class SubscriptionService {
     return records.length;
   }
 
-  /** Every subscription whose query matches the item → the terms it matched on. */
-  match(item: MatchableItem): Map<string, string[]> {
-    return this.index.match(item);
-  }
-
   /**
    * The matched alternatives, each with the ids of the subscriptions that have it (a subscription appears once per
    * alternative of its query that matched). Read it before the next subscribe or unsubscribe.

@@ -98,6 +98,7 @@ describe('SubscriptionService lists', () => {
     const again = new SubscriptionService({ store, log: silentLogger, clock, maxPerGuild: 50 });
     await again.load();
     expect(again.listForGuild('g1').map((s) => s.id)).toEqual([a.id]);
-    expect(again.match({ title: 'Ukraine', summary: '', categories: [], source: '', author: '' }).has(a.id)).toBe(true);
+    const matched = again.matchQueries({ title: 'Ukraine', summary: '', categories: [], source: '', author: '' });
+    expect(matched.flatMap((q) => q.members)).toEqual([a.id]);
   });
 });
