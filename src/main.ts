@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/config.js';
 import { StoreConfigError } from './store/keyv-store.js';
 import { createLogger } from './log.js';
-import { startApp } from './app.js';
+import { startApp, type App } from './app.js';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
@@ -20,16 +20,21 @@ try {
 const log = createLogger(config.logLevel);
 process.on('unhandledRejection', (reason) => log.error({ event: 'unhandled_rejection', error: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));
 
+// Signals are handled from the start: one that arrives while Herald is still starting stops it once started.
+let app: App | undefined;
+let signals = 0;
+const finish = (running: App) => running.stop().then(() => process.exit(0), () => process.exit(1));
+const stop = (signal: string) => {
+  if (++signals > 1) process.exit(1);
+  log.info({ event: 'signal', signal }, app ? 'stopping: finishing sends in flight' : 'stopping as soon as startup finishes');
+  if (app) void finish(app);
+};
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));
+
 try {
-  const app = await startApp({ config, log });
-  let signals = 0;
-  const stop = (signal: string) => {
-    if (++signals > 1) process.exit(1);
-    log.info({ event: 'signal', signal }, 'stopping: finishing sends in flight');
-    app.stop().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  app = await startApp({ config, log });
+  if (signals > 0) void finish(app);
 } catch (error) {
   const code = (error as { code?: string }).code;
   if (code === 'TokenInvalid') {

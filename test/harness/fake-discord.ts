@@ -39,6 +39,8 @@ export interface FakeDiscordOptions {
   heartbeatIntervalMs?: number;
   /** Discord drops interactions that are not acknowledged within 3 s; default 3000 (a late callback → 404 10062 + a problem) */
   interactionAckTimeoutMs?: number;
+  /** wait this long after IDENTIFY before READY (a slow start), default 0 */
+  readyDelayMs?: number;
 }
 
 export interface FakeAttachment {

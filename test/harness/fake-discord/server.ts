@@ -579,7 +579,9 @@ export class FakeDiscordServer implements FakeDiscord {
           const shard = Array.isArray(d.shard) ? (d.shard as [number, number]) : ([0, 1] as [number, number]);
           session = { id: randomBytes(16).toString('hex'), seq: 0, intents: d.intents, ws, shard, history: [] };
           this.sessions.set(session.id, session);
-          this.sendReady(session);
+          const ready = session;
+          if (this.opts.readyDelayMs) setTimeout(() => ready.ws === ws && ws.readyState === ws.OPEN && this.sendReady(ready), this.opts.readyDelayMs);
+          else this.sendReady(session);
           break;
         }
         case GatewayOpcodes.Resume: {
