@@ -25,7 +25,7 @@
 //   ~5% of items, the 100th in ~0.2%), with capitals and the odd possessive.
 // - Matches per item are therefore set by the head: a query held by 2% of subscriptions that appears in 5% of
 //   items alone contributes 0.1% of all subscriptions per item (~2,300 subscriptions per item at 1M).
-// What is timed: `matchQueries`, the call alert routing makes. It answers with each matched alternative once, with
+// What is timed: `matchAlternatives`, the call alert routing makes. It answers with each matched alternative once, with
 // the ids of the subscriptions that have it, so its cost follows the distinct alternatives matched (printed as
 // alts/item), not the subscriptions holding them (matches/item). The last column times `match`, which expands
 // that answer into one map entry per matched subscription (~0.1 µs each): the price of asking for it.
@@ -242,7 +242,7 @@ function counts(index: SubscriptionIndex, items: MatchableItem[], queryNo: Int32
   let matches = 0;
   let queries = 0;
   for (const item of items) {
-    alts += index.matchQueries(item).length;
+    alts += index.matchAlternatives(item).length;
     const m = index.match(item);
     matches += m.size;
     const q = new Set<number>();
@@ -300,7 +300,7 @@ for (const n of SIZES) {
     for (const item of ITEMS.slice(0, 200)) for (const terms of index.match(item).values()) for (const t of terms) counts.set(t, (counts.get(t) ?? 0) + 1);
     console.log([...counts].sort((a, b) => b[1] - a[1]).slice(0, 25));
   }
-  const m = measure(ITEMS, (item) => index.matchQueries(item));
+  const m = measure(ITEMS, (item) => index.matchAlternatives(item));
   const expanded = measure(ITEMS, (item) => index.match(item));
   const c = counts(index, ITEMS, queryNo);
   indexRates.set(n, m.perSec);
@@ -318,12 +318,12 @@ for (const [n, rate] of naiveRates) {
 if (!process.env.BENCH_NO_REGEX) {
   const index = new SubscriptionIndex();
   for (const [id, q] of makeSubs(100_000)) index.add(id, q);
-  const base = measure(ITEMS, (item) => index.matchQueries(item)).perSec;
+  const base = measure(ITEMS, (item) => index.matchAlternatives(item)).perSec;
   const pats = ['/korea(ns?)?\\b/i', '/\\bmissile test/i', '/^breaking/i', '/\\d+ (billion|million)/', '/(oil|gas) prices?/i'];
   pats.forEach((p, i) => {
     const res = parseQuery(p);
     if (res.ok) index.add(`re${i}`, res.query);
   });
-  const withRe = measure(ITEMS, (item) => index.matchQueries(item)).perSec;
+  const withRe = measure(ITEMS, (item) => index.matchAlternatives(item)).perSec;
   console.log(`100k + ${pats.length} regex subscriptions: ${fmt(withRe)} items/s (without: ${fmt(base)})`);
 }

@@ -88,7 +88,7 @@ export class AlertService {
     const matchable = matchableItem(item, feed);
     const byChannel = new Map<string, { guildId: string; subscriptionIds: string[]; terms: string[] }>();
     const follows = new Map<string, boolean>();
-    for (const matched of this.deps.subscriptions.matchQueries(matchable)) {
+    for (const matched of this.deps.subscriptions.matchAlternatives(matchable)) {
       for (const subscriptionId of matched.members) {
         const sub = this.deps.subscriptions.get(subscriptionId);
         if (!sub) continue;

@@ -5,7 +5,7 @@
  *   split into their alternatives and each distinct alternative is one **group**, holding the ids of every
  *   subscription that has it (the query decomposition of Lucene Monitor / Luwak). Across thousands of servers
  *   most alternatives are a few popular names (`Ukraine` alone, or in `Ukraine, Kyiv` and a hundred other OR
- *   lists), so each is posted, probed and checked once per item, and `matchQueries` answers with the matched
+ *   lists), so each is posted, probed and checked once per item, and `matchAlternatives` answers with the matched
  *   groups themselves: their subscribers and shared frozen `terms`. An item costs what its distinct matched
  *   alternatives cost, however many subscriptions hold them; `match` expands that to one entry per subscription.
  *   An integer slot per (subscription, alternative) makes removal O(1).
@@ -35,7 +35,7 @@ import { formatTermText, type Alternative, type PhraseTerm, type Query, type Reg
 type Posting = number | number[];
 
 /** One matched alternative: the subscriptions that have it and what it matched on. */
-export interface QueryMatch {
+export interface AlternativeMatch {
   /**
    * ids of the subscriptions whose query has this alternative; shared with the index, so read it before the next
    * add or remove. A subscription appears under each of its alternatives that matched.
@@ -119,7 +119,7 @@ const NEGATED = 32;
 const REGEX = 64;
 
 /** The subscriptions sharing one alternative. */
-class Group implements QueryMatch {
+class Group implements AlternativeMatch {
   members: string[];
   /** members when the ids were last relocated */
   placed = 0;
@@ -174,6 +174,8 @@ export class SubscriptionIndex {
   private readonly fieldRefs = [0, 0, 0, 0, 0];
   /** groups with no positive phrase */
   private readonly scan = new Set<number>();
+  /** groups with a regex term: none, and the candidates need no regex pass */
+  private regexGroups = 0;
 
   get size(): number {
     return this.subs.size;
@@ -238,6 +240,7 @@ export class SubscriptionIndex {
       const regexes = a.terms.filter((t): t is RegexTerm => t.kind === 'regex');
       const terms = Object.freeze([...new Set(alternativeTerms(a).map(flatCopy))]);
       group = new Group(gi, key, id, node, terms, this.checksOf(a, posted), regexes.length ? regexes : undefined);
+      if (regexes.length) this.regexGroups++;
     }
     this.groups[gi] = group;
     return group;
@@ -310,6 +313,7 @@ export class SubscriptionIndex {
       this.structure(n.key, code & 31, -1);
       this.release(n);
     }
+    if (group.regexes) this.regexGroups--;
     this.groupOf.delete(group.key);
     this.groups[gi] = undefined;
     this.freeGroups.push(gi);
@@ -431,7 +435,7 @@ export class SubscriptionIndex {
 
   /** Subscription id → matched terms, exactly as evaluateQuery over every subscription would give. */
   match(item: MatchableItem): Map<string, string[]> {
-    const matched = this.matchQueries(item);
+    const matched = this.matchAlternatives(item);
     const out = new Map<string, string[]>();
     let several: Set<string> | undefined;
     for (const q of matched) {
@@ -462,7 +466,7 @@ export class SubscriptionIndex {
    * subscriptions and terms as `match`, at a cost that follows the alternatives matched rather than the
    * subscriptions holding them.
    */
-  matchQueries(item: MatchableItem): QueryMatch[] {
+  matchAlternatives(item: MatchableItem): AlternativeMatch[] {
     const prepared = new PreparedItem(item);
     if (this.state.length < this.groups.length) this.state = grow(this.state, this.groups.length, (n) => new Uint8Array(n));
     const cur = ++this.stamp;
@@ -508,7 +512,7 @@ export class SubscriptionIndex {
 
     // the regexes of every candidate, in one time-bounded batch
     let regexes: RegexTerm[] | undefined;
-    for (let t = 0; t < touched.length; t++) {
+    for (let t = 0; this.regexGroups > 0 && t < touched.length; t++) {
       const g = touched[t]!;
       if (state[g] !== 2) continue;
       const r = this.groups[g]!.regexes;
@@ -516,7 +520,7 @@ export class SubscriptionIndex {
     }
     if (regexes) prepared.runRegexes(regexes);
 
-    const out: QueryMatch[] = [];
+    const out: AlternativeMatch[] = [];
     for (let t = 0; t < touched.length; t++) {
       const g = touched[t]!;
       const s = state[g];

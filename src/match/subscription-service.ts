@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { SubscriptionRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { KeyedLock } from '../store/store.js';
-import { SubscriptionIndex, type QueryMatch } from './index.js';
+import { SubscriptionIndex, type AlternativeMatch } from './index.js';
 import type { MatchableItem } from './item.js';
 import { parseQuery, type Query } from './query.js';
 
@@ -111,8 +111,8 @@ export class SubscriptionService {
    * The matched alternatives, each with the ids of the subscriptions that have it (a subscription appears once per
    * alternative of its query that matched). Read it before the next subscribe or unsubscribe.
    */
-  matchQueries(item: MatchableItem): QueryMatch[] {
-    return this.index.matchQueries(item);
+  matchAlternatives(item: MatchableItem): AlternativeMatch[] {
+    return this.index.matchAlternatives(item);
   }
 
   private keep(record: SubscriptionRecord): void {

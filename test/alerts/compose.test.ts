@@ -98,7 +98,7 @@ describe('SubscriptionService lists', () => {
     const again = new SubscriptionService({ store, log: silentLogger, clock, maxPerGuild: 50 });
     await again.load();
     expect(again.listForGuild('g1').map((s) => s.id)).toEqual([a.id]);
-    const matched = again.matchQueries({ title: 'Ukraine', summary: '', categories: [], source: '', author: '' });
+    const matched = again.matchAlternatives({ title: 'Ukraine', summary: '', categories: [], source: '', author: '' });
     expect(matched.flatMap((q) => q.members)).toEqual([a.id]);
   });
 });

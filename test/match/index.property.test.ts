@@ -66,11 +66,11 @@ function expected(subs: Map<string, Query>, item: MatchableItem): Map<string, st
 const sorted = (m: Map<string, string[]>) => [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
 
 /**
- * matchQueries answers with matched alternatives: each at most once, each member a subscription that matched,
+ * matchAlternatives answers with matched alternatives: each at most once, each member a subscription that matched,
  * every matched subscription under at least one, and the terms of each a subset of what the member matched on.
  */
 function checkQueries(index: SubscriptionIndex, item: MatchableItem, want: Map<string, string[]>): void {
-  const got = index.matchQueries(item);
+  const got = index.matchAlternatives(item);
   expect(new Set(got).size).toBe(got.length);
   const seen = new Set<string>();
   for (const q of got) {
@@ -233,7 +233,7 @@ describe('SubscriptionIndex groups subscriptions with the same query', () => {
     add('d', 'Odesa');
     add('e', 'Ukraine +drone');
     const item = { title: 'Drone strikes hit Kyiv as Ukraine braces', summary: '', categories: [], source: '', author: '' };
-    const got = index.matchQueries(item);
+    const got = index.matchAlternatives(item);
     const byTerms = new Map(got.map((q) => [q.terms.join('|'), [...q.members].sort()]));
     expect(byTerms).toEqual(
       new Map([
@@ -251,6 +251,6 @@ describe('SubscriptionIndex groups subscriptions with the same query', () => {
     ]);
     index.remove('b');
     index.remove('c');
-    expect(index.matchQueries(item).map((q) => q.terms.join('|')).sort()).toEqual(['drone|ukraine', 'ukraine']);
+    expect(index.matchAlternatives(item).map((q) => q.terms.join('|')).sort()).toEqual(['drone|ukraine', 'ukraine']);
   });
 });
