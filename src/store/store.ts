@@ -1,5 +1,8 @@
-import type { Collection, KeyvBackend } from './keyv-store.js';
+import type { Collection, KeyvBackend, KeyvBackendOptions } from './keyv-store.js';
 import { openKeyvBackend } from './keyv-store.js';
+
+export type { Collection, KeyvBackendOptions as StoreOptions } from './keyv-store.js';
+export { StoreConfigError, StoreUnavailableError } from './errors.js';
 import type { AlertRecord, FeedRecord, GuildFeedsRecord, OutboxEntry, RecentItemsRecord, SeenRecord, SubscriptionRecord } from './records.js';
 
 /** Every repository Herald persists, one keyv namespace each. */
@@ -11,15 +14,21 @@ export interface Store {
   /** Feed URL → its latest items, for /preview and /why. */
   recent: Collection<RecentItemsRecord>;
   alerts: Collection<AlertRecord>;
-  /** `${channelId}|${storyKey}` → message id: stories already posted in a channel. */
+  /**
+   * `${channelId}|${storyKey}` → the message id of the alert that carries the story in that channel, or
+   * `pending:<outbox key>` while that alert is being sent (see alert-service.ts): one alert per story per channel.
+   */
   posted: Collection<string>;
   outbox: Collection<OutboxEntry>;
   describe: string;
+  /** Deletes expired entries (keyv only checks expiry on read; run it now and then). Returns how many. */
+  sweepExpired(): Promise<number>;
   close(): Promise<void>;
 }
 
-export async function openStore(url: string): Promise<Store> {
-  const backend: KeyvBackend = await openKeyvBackend(url);
+/** Opens and checks the store; throws StoreUnavailableError (naming STORE_URL) when it does not answer. */
+export async function openStore(url: string, options: KeyvBackendOptions = {}): Promise<Store> {
+  const backend: KeyvBackend = await openKeyvBackend(url, options);
   return {
     feeds: backend.collection('feed'),
     guildFeeds: backend.collection('guildfeeds'),
@@ -30,6 +39,7 @@ export async function openStore(url: string): Promise<Store> {
     posted: backend.collection('posted'),
     outbox: backend.collection('outbox'),
     describe: backend.describe,
+    sweepExpired: () => backend.sweepExpired(),
     close: () => backend.close(),
   };
 }

@@ -1,0 +1,16 @@
+// The few parts of `pg` (installed with @keyv/postgres, which ships no types for it) that the store uses.
+declare module 'pg' {
+  export interface PoolConfig {
+    connectionString?: string;
+    connectionTimeoutMillis?: number;
+    max?: number;
+  }
+  export class Pool {
+    constructor(config?: PoolConfig);
+    query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
+    on(event: 'error', listener: (error: Error) => void): this;
+    end(): Promise<void>;
+  }
+  const pg: { Pool: typeof Pool };
+  export default pg;
+}
