@@ -284,6 +284,7 @@ export async function openKeyvBackend(url: string, options: KeyvBackendOptions =
 
   const adapters = new Map<Namespace, Adapter>();
   const keyvs = new Map<Namespace, Keyv>();
+  let lastAdapterError: unknown; // the adapter's own reason (ECONNREFUSED...) behind a generic 'not connected'
   const closeAll = async () => {
     await Promise.allSettled([...keyvs.values()].map((k) => k.disconnect()));
     await driver.close().catch(() => undefined);
@@ -295,8 +296,9 @@ export async function openKeyvBackend(url: string, options: KeyvBackendOptions =
           const adapter = await driver.makeAdapter();
           // throwOnErrors: keyv rethrows what the adapter throws instead of answering undefined / false
           const keyv = new Keyv({ store: adapter, namespace: prefix + name, throwOnErrors: true });
-          keyv.on('error', () => {
-            /* surfaced by the failing call itself; without a listener keyv would throw from an EventEmitter */
+          keyv.on('error', (error: unknown) => {
+            // surfaced by the failing call itself; without a listener keyv would throw from an EventEmitter
+            lastAdapterError = error;
           });
           adapters.set(name, adapter);
           keyvs.set(name, keyv);
@@ -310,7 +312,7 @@ export async function openKeyvBackend(url: string, options: KeyvBackendOptions =
     // bounded: a store that hangs on close must not hold up the error
     await Promise.race([closeAll(), new Promise((r) => setTimeout(r, 1_000).unref())]);
     throw new StoreUnavailableError(
-      `Cannot reach the store at STORE_URL=${describe} (${errorText(error)}). Check that the server is running and that STORE_URL is right.`,
+      `Cannot reach the store at STORE_URL=${describe} (${errorText(lastAdapterError ?? error)}). Check that the server is running and that STORE_URL is right.`,
       { cause: error },
     );
   }
