@@ -15,7 +15,10 @@ import { silentLogger, type Logger } from './log.js';
 import { SubscriptionService } from './match/subscription-service.js';
 import { RatingService } from './ratings/rating-service.js';
 import type { Services } from './services.js';
-import { openStore } from './store/store.js';
+import { openStore, type StoreOptions } from './store/store.js';
+
+/** How often expired rows (posted-story claims) are deleted from SQL stores; keyv only checks expiry on read. */
+const SWEEP_INTERVAL_MS = 6 * 60 * 60_000;
 
 export interface AppOptions {
   config: Config;
@@ -29,6 +32,8 @@ export interface AppOptions {
   ratingRefreshMs?: number;
   /** Run the node-cron poll tick (default true; tests drive polling with pollNow). */
   schedulePolling?: boolean;
+  /** Store options beyond STORE_URL (tests: a key prefix so runs sharing a server stay apart). */
+  storeOptions?: StoreOptions;
 }
 
 export interface App {
@@ -45,7 +50,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const { config } = options;
   const log = options.log ?? silentLogger;
   const clock = options.clock ?? (() => new Date());
-  const store = await openStore(config.storeUrl);
+  const store = await openStore(config.storeUrl, options.storeOptions);
   const fetcher =
     options.fetcher ??
     createFetcher({ userAgent: config.userAgent, maxBytes: config.limits.feedBytes, allowPrivateAddresses: config.allowPrivateAddresses });
@@ -101,6 +106,15 @@ export async function startApp(options: AppOptions): Promise<App> {
   const resumed = await alerts.drainOutbox();
   if (resumed) log.info({ event: 'outbox.resumed', count: resumed }, 'sent alerts left from the last run');
 
+  const sweep = () =>
+    store.sweepExpired().then(
+      (removed) => removed && log.info({ event: 'store.swept', removed }, 'expired entries deleted'),
+      (error: unknown) => log.warn({ event: 'store.sweep_failed', error: String(error) }, 'could not delete expired entries; trying again later'),
+    );
+  void sweep();
+  const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+
   // pollNow fetches every due feed at once; a cron tick spreads them over most of the period (stable offset per URL).
   const poll = async (spreadMs: number) => {
     const report = await poller.runCycle({ spreadMs });
@@ -121,6 +135,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const stop = () =>
     (stopping ??= (async () => {
       await task?.destroy();
+      clearInterval(sweeper);
       poller.stop();
       // Finish what is in flight: the poll cycle, the sends it queued, the pending rating edits.
       await poller.runCycleInFlight();

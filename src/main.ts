@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/config.js';
-import { StoreConfigError } from './store/keyv-store.js';
+import { StoreConfigError, StoreUnavailableError } from './store/keyv-store.js';
 import { createLogger } from './log.js';
 import { startApp, type App } from './app.js';
 
@@ -39,7 +39,7 @@ try {
   const code = (error as { code?: string }).code;
   if (code === 'TokenInvalid') {
     console.error('Discord rejected DISCORD_TOKEN. Reset the token on the application\'s "Bot" page at https://discord.com/developers/applications and put the new one in .env.');
-  } else if (error instanceof StoreConfigError) {
+  } else if (error instanceof StoreConfigError || error instanceof StoreUnavailableError) {
     console.error(error.message);
   } else {
     log.fatal({ event: 'start_failed', error: error instanceof Error ? error.stack : String(error) }, 'Herald could not start');

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { DiscordAPIError, Routes, type REST } from 'discord.js';
 import type { Logger } from '../log.js';
 import type { FeedItem } from '../feeds/types.js';
@@ -19,6 +19,9 @@ export type DiscordRest = Pick<REST, 'post' | 'patch' | 'put' | 'delete'>;
 export const POSTED_TTL_MS = 30 * 24 * 60 * 60_000;
 /** Attempts before an alert that keeps failing (not for a permanent reason) is dropped. */
 export const MAX_SEND_ATTEMPTS = 8;
+
+/** A `posted` claim held by an alert still being sent: `pending:<outbox key>`. */
+const PENDING = 'pending:';
 
 /** Discord error codes after which retrying a send can never help. */
 const UNKNOWN_CHANNEL = 10003;
@@ -60,6 +63,25 @@ export function storyKeys(item: Pick<FeedItem, 'id' | 'link' | 'title'>): string
   return keys;
 }
 
+/** The claim an outbox entry holds on its story keys while it is being sent. */
+export function pendingClaim(outboxKey: string): string {
+  return `${PENDING}${outboxKey}`;
+}
+
+/** True when a `posted` value is a claim of an alert still being sent, not a message id. */
+export function isPendingClaim(value: string): boolean {
+  return value.startsWith(PENDING);
+}
+
+/**
+ * The nonce of the alert stored under an outbox key (channel + story): derived, never random, so every send of that
+ * alert, from any process, carries the same nonce and Discord's `enforce_nonce` returns the message already created
+ * (within its window of a few minutes) instead of posting it again. Discord takes up to 25 characters.
+ */
+export function nonceFor(outboxKey: string): string {
+  return createHash('sha256').update(outboxKey).digest('hex').slice(0, 25);
+}
+
 /**
  * Decides which channels get an item, composes the embed, and sends it: persisted to the outbox first, so an alert
  * decided is an alert delivered even across a crash; one message per item per channel; never a ping.
@@ -72,13 +94,21 @@ export class AlertService {
 
   constructor(private readonly deps: AlertServiceDeps) {}
 
-  /** Routes new items to channels and queues their alerts. Resolves once every alert is in the outbox. */
+  /**
+   * Routes new items to channels and queues their alerts. Resolves once every alert is in the outbox; throws
+   * StoreUnavailableError when the store fails (what was queued before stays queued).
+   */
   async handleNewItems(feed: FeedRecord, items: FeedItem[]): Promise<void> {
     for (const item of items) {
       const entries = await this.compose(feed, item);
       for (const entry of entries) {
-        await this.deps.store.outbox.set(entry.key, entry);
-        this.track(this.deliver(entry));
+        // Never replace a queued entry: the one there may have been sent already (its answer lost) and must be
+        // retried as it is, with its nonce. The same story from another feed adds nothing.
+        if (await this.deps.store.outbox.addIfAbsent(entry.key, entry)) {
+          this.track(this.deliver(entry));
+        } else {
+          this.deps.log.info({ event: 'alert.already_queued', guild: entry.guildId, channel: entry.channelId, feed: feed.url, item: item.id }, 'this story is already queued for this channel');
+        }
       }
     }
   }
@@ -128,8 +158,9 @@ export class AlertService {
         },
         { count: 0, average: null },
       );
+      const key = `${channelId}|${keys[0]}`;
       entries.push({
-        key: `${channelId}|${keys[0]}`,
+        key,
         guildId: group.guildId,
         channelId,
         feedUrl: feed.url,
@@ -139,7 +170,7 @@ export class AlertService {
         terms: group.terms,
         subscriptionIds: group.subscriptionIds,
         embed,
-        nonce: randomBytes(8).readBigUInt64BE().toString().slice(0, 19),
+        nonce: nonceFor(key),
         createdAt: this.deps.clock().toISOString(),
         attempts: 0,
       });
@@ -171,6 +202,11 @@ export class AlertService {
 
   private scheduleRetry(entry: OutboxEntry): void {
     if (this.closed) return;
+    if (entry.attempts >= MAX_SEND_ATTEMPTS) {
+      // only after store failures (a failing send is dropped before): the entry stays in the outbox
+      this.deps.log.error({ event: 'alert.stuck', guild: entry.guildId, channel: entry.channelId, feed: entry.feedUrl, item: entry.itemId }, 'alert still unsent after store failures; it is sent at the next start');
+      return;
+    }
     const delay = (this.deps.retryDelayMs ?? 30_000) * 2 ** Math.max(0, entry.attempts - 1);
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
@@ -193,72 +229,126 @@ export class AlertService {
     return undefined;
   }
 
-  /** Sends one outbox entry; one channel at a time, so a channel's alerts keep their order. Never throws. */
+  /**
+   * Sends one outbox entry; one channel at a time, so a channel's alerts keep their order. Never throws: when the
+   * store fails, the entry (still in the outbox) is retried later.
+   */
   private deliver(entry: OutboxEntry): Promise<void> {
     return this.channelLock.run(entry.channelId, async () => {
-      const { store, log, rest } = this.deps;
-      const where = { guild: entry.guildId, channel: entry.channelId, feed: entry.feedUrl, item: entry.itemId };
-      if (!(await store.outbox.get(entry.key))) return; // delivered by an earlier drain
-      const keys = storyKeys({ id: entry.itemId, link: entry.link, title: entry.title });
-      const already = await this.postedMessage(entry.channelId, keys);
-      if (already) {
-        await store.outbox.delete(entry.key);
-        return;
-      }
-      let messageId: string;
       try {
-        const message = (await rest.post(Routes.channelMessages(entry.channelId), {
-          body: { embeds: [entry.embed], allowed_mentions: { parse: [] }, nonce: entry.nonce, enforce_nonce: true },
-        })) as { id: string };
-        messageId = message.id;
+        await this.deliverNow(entry);
       } catch (error) {
-        await this.sendFailed(entry, error);
-        return;
-      }
-
-      const { key: _key, nonce: _nonce, createdAt: _createdAt, attempts: _attempts, ...target } = entry;
-      const record: AlertRecord = { ...target, messageId, postedAt: this.deps.clock().toISOString(), votes: {} };
-      await store.alerts.set(messageId, record);
-      for (const key of keys) await store.posted.set(`${entry.channelId}|${key}`, messageId, POSTED_TTL_MS);
-      await store.outbox.delete(entry.key);
-      log.info({ event: 'alert.posted', ...where, message: messageId, terms: entry.terms }, 'alert posted');
-
-      if (this.deps.addRatingReactions !== false) {
-        for (const emoji of RATING_EMOJIS) {
-          try {
-            await rest.put(Routes.channelMessageOwnReaction(entry.channelId, messageId, encodeURIComponent(emoji)));
-          } catch (error) {
-            log.warn({ event: 'alert.react_failed', ...where, message: messageId, error: describe(error) }, 'could not add rating reactions (is Add Reactions allowed?)');
-            break;
-          }
-        }
+        const attempts = entry.attempts + 1;
+        this.deps.log.warn(
+          { event: 'alert.store_unavailable', guild: entry.guildId, channel: entry.channelId, feed: entry.feedUrl, item: entry.itemId, attempts, error: describe(error) },
+          'the store failed while sending an alert; it stays in the outbox and is retried',
+        );
+        this.scheduleRetry({ ...entry, attempts });
       }
     });
   }
 
-  private async sendFailed(entry: OutboxEntry, error: unknown): Promise<void> {
+  private async deliverNow(queued: OutboxEntry): Promise<void> {
+    const { store, log, rest } = this.deps;
+    // The stored entry is the truth (its attempts, its nonce); gone means delivered by an earlier drain.
+    const entry = await store.outbox.get(queued.key);
+    if (!entry) return;
+    const where = { guild: entry.guildId, channel: entry.channelId, feed: entry.feedUrl, item: entry.itemId };
+    const claimKeys = storyKeys({ id: entry.itemId, link: entry.link, title: entry.title }).map((key) => `${entry.channelId}|${key}`);
+    const claim = pendingClaim(entry.key);
+    const holder = await this.claim(claimKeys, claim);
+    if (holder) {
+      // Another alert already carries this story here (posted, or being sent): this one is a duplicate.
+      await this.release(claimKeys, claim);
+      await store.outbox.delete(entry.key);
+      log.info({ event: 'alert.duplicate', ...where, message: holder }, 'story already posted here');
+      return;
+    }
+    let messageId: string;
+    try {
+      const message = (await rest.post(Routes.channelMessages(entry.channelId), {
+        body: { embeds: [entry.embed], allowed_mentions: { parse: [] }, nonce: entry.nonce, enforce_nonce: true },
+      })) as { id: string };
+      messageId = message.id;
+    } catch (error) {
+      await this.sendFailed(entry, error, claimKeys);
+      return;
+    }
+
+    const { key: _key, nonce: _nonce, createdAt: _createdAt, attempts: _attempts, ...target } = entry;
+    const record: AlertRecord = { ...target, messageId, postedAt: this.deps.clock().toISOString(), votes: {} };
+    await store.alerts.set(messageId, record);
+    // Our own claims become the message id (a crash before this resends with the same nonce: Discord dedupes it).
+    for (const key of claimKeys) await store.posted.set(key, messageId, POSTED_TTL_MS);
+    await store.outbox.delete(entry.key);
+    log.info({ event: 'alert.posted', ...where, message: messageId, terms: entry.terms }, 'alert posted');
+
+    if (this.deps.addRatingReactions !== false) {
+      for (const emoji of RATING_EMOJIS) {
+        try {
+          await rest.put(Routes.channelMessageOwnReaction(entry.channelId, messageId, encodeURIComponent(emoji)));
+        } catch (error) {
+          log.warn({ event: 'alert.react_failed', ...where, message: messageId, error: describe(error) }, 'could not add rating reactions (is Add Reactions allowed?)');
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * Claims every story key of an alert in its channel (atomic add-if-absent per key; a claim already ours, from an
+   * earlier attempt, counts). Returns what holds a key another alert has, or undefined when all are ours.
+   */
+  private async claim(claimKeys: string[], claim: string): Promise<string | undefined> {
+    const { posted } = this.deps.store;
+    for (const key of claimKeys) {
+      if (await posted.addIfAbsent(key, claim, POSTED_TTL_MS)) continue;
+      const holder = await posted.get(key);
+      if (holder === claim) continue;
+      // freed between the add and the read: one more add decides
+      if (holder === undefined && (await posted.addIfAbsent(key, claim, POSTED_TTL_MS))) continue;
+      return holder ?? 'unknown';
+    }
+    return undefined;
+  }
+
+  /** Gives back the claims an alert that will not be posted holds (under the channel lock, so no one else writes them). */
+  private async release(claimKeys: string[], claim: string): Promise<void> {
+    const { posted } = this.deps.store;
+    for (const key of claimKeys) if ((await posted.get(key)) === claim) await posted.delete(key);
+  }
+
+  /**
+   * A send that failed. A definite refusal drops the alert (and its claims); anything else (network error, 5xx,
+   * timeout: the message may exist) keeps it queued with its claims and its nonce, to be sent again as it is.
+   */
+  private async sendFailed(entry: OutboxEntry, error: unknown, claimKeys: string[]): Promise<void> {
     const { store, log } = this.deps;
     const where = { guild: entry.guildId, channel: entry.channelId, feed: entry.feedUrl, item: entry.itemId };
     const code = error instanceof DiscordAPIError ? Number(error.code) : null;
-    if (code === UNKNOWN_CHANNEL) {
+    const drop = async () => {
+      await this.release(claimKeys, pendingClaim(entry.key));
       await store.outbox.delete(entry.key);
+    };
+    if (code === UNKNOWN_CHANNEL) {
+      await drop();
       const removed = await this.deps.subscriptions.removeChannel(entry.channelId);
       log.warn({ event: 'alert.channel_gone', ...where, removedSubscriptions: removed }, 'channel no longer exists; its subscriptions were removed');
       return;
     }
     if (code === MISSING_ACCESS || code === MISSING_PERMISSIONS || code === CANNOT_SEND_IN_CHANNEL) {
-      await store.outbox.delete(entry.key);
+      await drop();
       log.warn({ event: 'alert.forbidden', ...where, error: describe(error) }, 'Herald may not post in this channel: grant View Channel, Send Messages and Embed Links');
       return;
     }
     const attempts = entry.attempts + 1;
     if (attempts >= MAX_SEND_ATTEMPTS || (error instanceof DiscordAPIError && error.status >= 400 && error.status < 500)) {
-      await store.outbox.delete(entry.key);
+      await drop();
       log.error({ event: 'alert.dropped', ...where, attempts, error: describe(error) }, 'alert dropped after failed sends');
       return;
     }
     const retry = { ...entry, attempts };
-    await store.outbox.set(entry.key, retry);
+    await store.outbox.set(entry.key, retry); // the same entry (same nonce), one more attempt: under the channel lock
     log.warn({ event: 'alert.send_failed', ...where, attempts, error: describe(error) }, 'alert send failed; it stays in the outbox and is retried');
     this.scheduleRetry(retry);
   }

@@ -1,6 +1,7 @@
 import type { AutocompleteInteraction, ChatInputCommandInteraction, Interaction } from 'discord.js';
 import { FeedProblem } from '../feeds/feed-service.js';
 import { SubscriptionProblem } from '../match/subscription-service.js';
+import { StoreUnavailableError } from '../store/errors.js';
 import type { Services } from '../services.js';
 import { UserFacingError, type Command } from './command.js';
 import { replyPrivately } from './reply.js';
@@ -23,7 +24,8 @@ export async function handleInteraction(interaction: Interaction, commands: Map<
     services.log.info({ event: 'command', ...where, subcommand: interaction.options.getSubcommand(false) }, 'command handled');
   } catch (error) {
     const userMessage = userMessageFor(error);
-    if (userMessage) services.log.info({ event: 'command.refused', ...where, reason: userMessage }, 'command refused');
+    if (error instanceof StoreUnavailableError) services.log.error({ event: 'command.store_unavailable', ...where, error: error.message }, 'command failed: the store is unavailable');
+    else if (userMessage) services.log.info({ event: 'command.refused', ...where, reason: userMessage }, 'command refused');
     else services.log.error({ event: 'command.failed', ...where, error: error instanceof Error ? error.stack : String(error) }, 'command failed');
     await replyPrivately(interaction as ChatInputCommandInteraction, userMessage ?? INTERNAL_ERROR).catch((replyError: unknown) => {
       services.log.warn({ event: 'command.reply_failed', ...where, error: String(replyError) }, 'could not send the error reply');
@@ -33,6 +35,7 @@ export async function handleInteraction(interaction: Interaction, commands: Map<
 
 function userMessageFor(error: unknown): string | null {
   if (error instanceof UserFacingError || error instanceof FeedProblem || error instanceof SubscriptionProblem) return error.message;
+  if (error instanceof StoreUnavailableError) return error.userMessage;
   return null;
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import type { FeedRecord } from '../store/records.js';
-import { KeyedLock, type Store } from '../store/store.js';
+import { KeyedLock, StoreUnavailableError, type Store } from '../store/store.js';
 import { FetchError, type Fetcher } from './fetcher.js';
 import { disabledReasonFor } from './health.js';
 import { blankFeedRecord } from './feed-record.js';
@@ -125,7 +125,13 @@ export class Poller {
           report.newItems += newItems;
         },
         (error: unknown) => {
-          // Only the store failing gets here (pollFeed turns feed problems into outcomes): log it, go on.
+          // Only the store failing gets here (pollFeed turns feed problems into outcomes): not the feed's fault, so
+          // its record is untouched and it is polled again next cycle.
+          if (error instanceof StoreUnavailableError) {
+            report.outcomes.skipped++;
+            this.deps.log.warn({ event: 'poll.store_unavailable', feed: url, error: error.message }, 'the store failed; the feed is polled again next cycle');
+            return;
+          }
           report.outcomes.failed++;
           this.deps.log.error({ event: 'poll.feed_error', feed: url, error: String(error) }, 'polling a feed failed inside Herald');
         },
@@ -155,8 +161,8 @@ export class Poller {
   }
 
   /**
-   * Polls one feed if it is due (or `force`); never throws (a broken feed must not stop the others). Polls of one URL
-   * run one at a time.
+   * Polls one feed if it is due (or `force`); throws only StoreUnavailableError (a broken feed must not stop the
+   * others; a broken store leaves the feed as it was, nothing marked seen). Polls of one URL run one at a time.
    */
   pollFeed(url: string, options: { force?: boolean } = {}): Promise<PollResult> {
     return this.perFeed.run(url, () => this.pollFeedNow(url, options.force === true));
@@ -206,6 +212,7 @@ export class Poller {
       if (!seen) return { outcome: 'first-fetch', newItems: 0 };
       return { outcome: newItems.length ? 'new-items' : 'unchanged', newItems: newItems.length };
     } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error; // not the feed's failure: nothing recorded, retried next cycle
       return this.failed(url, record, now, error);
     }
   }
