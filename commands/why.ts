@@ -1,5 +1,5 @@
 import { SlashCommandBuilder } from 'discord.js';
-import { matchableItem, storyKeys } from '../src/alerts/alert-service.js';
+import { isPendingClaim, matchableItem, storyKeys } from '../src/alerts/alert-service.js';
 import type { Command } from '../src/discord/command.js';
 import { UserFacingError } from '../src/discord/command.js';
 import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';
@@ -41,7 +41,7 @@ export const command: Command = {
     const { feed, item } = inFollowed;
     for (const key of storyKeys(item)) {
       const messageId = await services.store.posted.get(`${channelId}|${key}`);
-      if (messageId) {
+      if (messageId && !isPendingClaim(messageId)) {
         const alert = await services.store.alerts.get(messageId);
         const on = alert?.terms.length ? ` (matched ${alert.terms.join(', ')})` : '';
         return replyPrivately(interaction, `It was posted here${on}: https://discord.com/channels/${guildId}/${channelId}/${messageId}`);
