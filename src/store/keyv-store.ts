@@ -285,6 +285,7 @@ export async function openKeyvBackend(url: string, options: KeyvBackendOptions =
   const adapters = new Map<Namespace, Adapter>();
   const keyvs = new Map<Namespace, Keyv>();
   let lastAdapterError: unknown; // the adapter's own reason (ECONNREFUSED...) behind a generic 'not connected'
+  let closed = false;
   const closeAll = async () => {
     await Promise.allSettled([...keyvs.values()].map((k) => k.disconnect()));
     await driver.close().catch(() => undefined);
@@ -319,6 +320,8 @@ export async function openKeyvBackend(url: string, options: KeyvBackendOptions =
 
   /** Runs one store operation: bounded in time, and any failure becomes a StoreUnavailableError. */
   const run = async <R>(what: string, operation: () => Promise<R>): Promise<R> => {
+    // after close, fail instead of letting an adapter quietly reconnect (Redis would) and hold the process open
+    if (closed) throw new StoreUnavailableError(`the store at ${describe} is closed (Herald is stopping) and cannot ${what}`);
     try {
       return await withTimeout(operation(), operationTimeoutMs, () => `the store at ${describe} did not ${what}`);
     } catch (error) {
@@ -369,6 +372,9 @@ export async function openKeyvBackend(url: string, options: KeyvBackendOptions =
       for (const name of NAMESPACES) removed += await run(`sweep ${name}`, () => driver.sweep(adapters.get(name)!, prefix + name, now));
       return removed;
     },
-    close: closeAll,
+    async close() {
+      closed = true;
+      await closeAll();
+    },
   };
 }

@@ -1,6 +1,6 @@
 // The store on every backend: memory and SQLite always, Postgres and Redis when HERALD_TEST_POSTGRES_URL /
 // HERALD_TEST_REDIS_URL are set (.ci/run sets both). Each backend gets its own key prefix and is cleaned up after.
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreConfigError, StoreUnavailableError } from '../../src/store/keyv-store.js';
@@ -15,6 +15,32 @@ afterAll(() => tmp.remove());
 async function waitPast(ms: number): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() <= until) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** A TCP proxy to a real server that the test can cut: the server "goes away" for this store only. */
+async function cuttableProxy(host: string, port: number): Promise<{ port: number; cut: () => void }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(port, host);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as { port: number }).port,
+    cut: () => {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
 }
 
 async function collect<T>(iterable: AsyncIterable<[string, T]>): Promise<Array<[string, T]>> {
@@ -126,16 +152,35 @@ for (const backend of allBackends(tmp.dir)) {
       }
     });
 
-    if (backend.name === 'sqlite' || backend.name === 'postgres') {
-      it('throws StoreUnavailableError instead of answering "nothing there" when its connection is gone', async () => {
-        const broken = await openStore(url, { prefix: testPrefix() });
-        await broken.close();
-        await expect(broken.subscriptions.set('s1', { id: 's1' } as never)).rejects.toThrow(StoreUnavailableError);
-        await expect(broken.subscriptions.get('s1')).rejects.toThrow(StoreUnavailableError);
-        await expect(broken.outbox.addIfAbsent('k', {} as never)).rejects.toThrow(StoreUnavailableError);
-        await expect(collect(broken.outbox.entries())).rejects.toThrow(StoreUnavailableError);
+    if (backend.name === 'postgres' || backend.name === 'redis') {
+      it('throws StoreUnavailableError, instead of answering "nothing there", when its server goes away', async () => {
+        const target = new URL(url);
+        const proxy = await cuttableProxy(target.hostname, Number(target.port));
+        target.port = String(proxy.port);
+        const viaProxyPrefix = testPrefix();
+        const viaProxy = await openStore(target.toString(), { prefix: viaProxyPrefix, connectTimeoutMs: 5_000, operationTimeoutMs: 10_000 });
+        try {
+          await viaProxy.subscriptions.set('s1', { id: 's1' } as never);
+          expect(await viaProxy.subscriptions.get('s1')).toEqual({ id: 's1' });
+          proxy.cut();
+          await expect(viaProxy.subscriptions.set('s2', { id: 's2' } as never)).rejects.toThrow(StoreUnavailableError);
+          await expect(viaProxy.subscriptions.get('s1')).rejects.toThrow(StoreUnavailableError);
+          await expect(viaProxy.outbox.addIfAbsent('k', {} as never)).rejects.toThrow(StoreUnavailableError);
+          await expect(collect(viaProxy.subscriptions.entries())).rejects.toThrow(StoreUnavailableError);
+        } finally {
+          proxy.cut();
+          await viaProxy.close();
+          await backend.cleanup(viaProxyPrefix);
+        }
       });
     }
+
+    it('refuses every operation once closed (no quiet reconnect)', async () => {
+      const closing = await openStore(url, { prefix: testPrefix() });
+      await closing.close();
+      await expect(closing.posted.get('k')).rejects.toThrow(StoreUnavailableError);
+      await expect(closing.posted.set('k', 'v')).rejects.toThrow(/closed/);
+    });
   });
 }
 
