@@ -77,7 +77,10 @@ export class RatingService {
   }
 
   private startRefresh(messageId: string): void {
-    const run = this.refresh(messageId).finally(() => this.refreshing.delete(run));
+    const run = this.refresh(messageId)
+      // the store failing (it throws now) must not become an unhandled rejection; the votes stay stored
+      .catch((error: unknown) => this.deps.log.warn({ event: 'rating.refresh_failed', message: messageId, error: error instanceof Error ? error.message : String(error) }, 'could not update the rating line'))
+      .finally(() => this.refreshing.delete(run));
     this.refreshing.add(run);
   }
 
