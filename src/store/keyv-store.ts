@@ -30,7 +30,7 @@ export type Namespace = (typeof NAMESPACES)[number];
 export interface KeyvBackendOptions {
   /** Lowercase letters put in front of every namespace, so test runs (or two Herald instances) share one server. */
   prefix?: string;
-  /** How long opening waits for the store to answer before giving up. Default 8 s (start fails within 10 s). */
+  /** How long opening waits for the store to answer before giving up. Default 6 s (start fails within 10 s). */
   connectTimeoutMs?: number;
   /** How long one operation may take before it counts as failed. Default 20 s (SQLite waits up to 10 s for a lock). */
   operationTimeoutMs?: number;
@@ -62,7 +62,7 @@ interface Driver {
 
 type SqlAdapter = { query(sql: string, ...params: unknown[]): Promise<Array<Record<string, unknown>>>; opts: { table: string; schema?: string } };
 
-const DEFAULT_CONNECT_TIMEOUT_MS = 8_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 6_000;
 const DEFAULT_OPERATION_TIMEOUT_MS = 20_000;
 
 /** True when a keyv-serialised value `{"value":…,"expires":n}` has expired. */
