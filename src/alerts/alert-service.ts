@@ -277,7 +277,8 @@ export class AlertService {
 
     const { key: _key, nonce: _nonce, createdAt: _createdAt, attempts: _attempts, ...target } = entry;
     const record: AlertRecord = { ...target, messageId, postedAt: this.deps.clock().toISOString(), votes: {} };
-    await store.alerts.set(messageId, record);
+    // A resend that Discord answered with the message it had already made must not reset that alert's votes.
+    await store.alerts.addIfAbsent(messageId, record);
     // Our own claims become the message id (a crash before this resends with the same nonce: Discord dedupes it).
     for (const key of claimKeys) await store.posted.set(key, messageId, POSTED_TTL_MS);
     await store.outbox.delete(entry.key);
