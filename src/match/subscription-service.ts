@@ -52,7 +52,8 @@ export class SubscriptionService {
   private readonly index = new SubscriptionIndex();
   private readonly lock = new KeyedLock();
 
-  private readonly maxRegexPerGuild: number;
+  /** distinct regexes a guild's subscriptions may use together */
+  readonly maxRegexPerGuild: number;
 
   constructor(private readonly deps: SubscriptionServiceDeps) {
     this.maxRegexPerGuild = deps.maxRegexPerGuild ?? DEFAULT_MAX_REGEX_PER_GUILD;
