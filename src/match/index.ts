@@ -59,6 +59,8 @@ export interface AlternativeMatch {
 
 const FIELD_ORDER = [1, 2, 4, 8, 16] as const;
 const CANDIDATE = 32;
+/** match state of a group: a candidate already known to have an eligible owner */
+const ELIGIBLE = 3;
 
 /** A string in one piece: keys kept in maps are flat, not trees of concatenations (3–4 objects each). */
 function flat(...parts: string[]): string {
@@ -190,6 +192,8 @@ export class SubscriptionIndex {
   private readonly scan = new Set<number>();
   /** the owner of each subscription that holds a regex alternative */
   private readonly regexOwner = new Map<string, string>();
+  /** the groups with no positive phrase, by owner: with MatchOptions.eligible, only eligible owners' are scanned */
+  private readonly scanByOwner = new Map<string, Set<number>>();
 
   get size(): number {
     return this.subs.size;
@@ -244,7 +248,27 @@ export class SubscriptionIndex {
   private own(id: string, group: Group, owner: string): void {
     this.regexOwner.set(id, owner);
     const owners = (group.owners ??= new Map());
-    owners.set(owner, (owners.get(owner) ?? 0) + 1);
+    const n = (owners.get(owner) ?? 0) + 1;
+    owners.set(owner, n);
+    if (n === 1 && group.post === null) {
+      let set = this.scanByOwner.get(owner);
+      if (!set) this.scanByOwner.set(owner, (set = new Set()));
+      set.add(group.index);
+    }
+  }
+
+  private disown(group: Group, owner: string): void {
+    const owners = group.owners!;
+    const n = (owners.get(owner) ?? 0) - 1;
+    if (n > 0) {
+      owners.set(owner, n);
+      return;
+    }
+    owners.delete(owner);
+    if (group.post !== null) return;
+    const set = this.scanByOwner.get(owner);
+    set?.delete(group.index);
+    if (set?.size === 0) this.scanByOwner.delete(owner);
   }
 
   private createGroup(key: string, id: string, a: Alternative): Group {
@@ -302,11 +326,7 @@ export class SubscriptionIndex {
       this.freeSlots.push(slot);
       const g = this.slotGroup[slot]!;
       const group = this.groups[g]!;
-      if (group.owners && owner !== undefined) {
-        const n = (group.owners.get(owner) ?? 0) - 1;
-        if (n > 0) group.owners.set(owner, n);
-        else group.owners.delete(owner);
-      }
+      if (group.owners && owner !== undefined) this.disown(group, owner);
       const m = group.members;
       if (m.length === 1) {
         this.disposeGroup(group);
@@ -535,11 +555,6 @@ export class SubscriptionIndex {
 
     const state = this.state;
     const touched = this.touched;
-    for (const g of this.scan) {
-      if (state[g] === 0) touched.push(g);
-      state[g] = 2;
-    }
-
     const eligible = options.eligible;
     let asked: Map<string, boolean> | undefined;
     const isEligible = (owner: string): boolean => {
@@ -547,6 +562,20 @@ export class SubscriptionIndex {
       if (ok === undefined) asked.set(owner, (ok = eligible!(owner)));
       return ok;
     };
+    // alternatives with no phrase to look up: all of them, or only those an eligible owner holds
+    if (!eligible)
+      for (const g of this.scan) {
+        if (state[g] === 0) touched.push(g);
+        state[g] = 2;
+      }
+    else
+      for (const [owner, groups] of this.scanByOwner) {
+        if (!isEligible(owner)) continue;
+        for (const g of groups) {
+          if (state[g] === 0) touched.push(g);
+          state[g] = ELIGIBLE;
+        }
+      }
 
     const out: AlternativeMatch[] = [];
     for (let t = 0; t < touched.length; t++) {
@@ -556,7 +585,7 @@ export class SubscriptionIndex {
       const group = this.groups[g]!;
       if (s === 1) out.push(group);
       // a regex alternative no eligible owner holds is not evaluated at all (phrases first, regexes last)
-      else if (group.owners && eligible && !anyOwner(group.owners, isEligible)) continue;
+      else if (s === 2 && group.owners && eligible && !anyOwner(group.owners, isEligible)) continue;
       else if (passes(group.checks!, prepared, cur)) out.push(group);
     }
     touched.length = 0;

@@ -22,10 +22,10 @@ export const REGEX_LIMITS = {
   inputLength: 2_000,
   /** RE2 program instructions: bounds the work per input character (`(.*a){29}` is 147) */
   maxProgramSize: 250,
-  /** compiled patterns kept (least recently used dropped) */
-  cacheSize: 2_000,
+  /** compiled patterns kept (least recently used dropped): with dfaBytes, at most 512 MiB however hostile */
+  cacheSize: 1_000,
   /** RE2's lazy DFA state cache per compiled pattern (its default is 8 MiB); past it, RE2 falls back to its NFA */
-  dfaBytes: 256 * 1024,
+  dfaBytes: 512 * 1024,
   /** highlighted matches per text */
   maxRanges: 200,
 } as const;
