@@ -71,6 +71,8 @@ export const QUERY_LIMITS = {
   maxPhraseWords: 12,
   minPrefixLength: 2,
   maxRegexLength: REGEX_LIMITS.maxLength,
+  /** regex terms in one query: each is compiled at parse time, so this bounds what parsing one query costs */
+  maxRegexes: 10,
 } as const;
 
 export type ParseQueryResult = { ok: true; query: Query; canonical: string } | { ok: false; error: QuerySyntaxError };
@@ -106,6 +108,7 @@ interface PendingTerm {
 
 class Parser {
   private i = 0;
+  private regexes = 0;
   constructor(private readonly s: string) {}
 
   parse(): Alternative[] {
@@ -297,6 +300,8 @@ class Parser {
       }
     }
     if (end < 0) fail(`unclosed regex at ${open}`, open, 'a regex ends with /, like /korea(n|ns)?/i');
+    if (++this.regexes > QUERY_LIMITS.maxRegexes)
+      fail(`too many regular expressions at ${open} (at most ${QUERY_LIMITS.maxRegexes} per query)`, open, 'use phrases, or split it into several subscriptions');
     const source = s.slice(open + 1, end);
     if (source === '') fail(`empty regex at ${open}`, open, 'write a pattern between the slashes');
     if (source.length > QUERY_LIMITS.maxRegexLength)

@@ -102,6 +102,7 @@ describe('parseQuery: errors with position and hint', () => {
     ['/(?<w>a)\\k<w>/', /backreference `\\k<…>` isn't supported/, 8],
     ['/a++/', /^invalid regex at 0: invalid nested repetition operator `\+\+` \(at 2\)/, 2],
     ['/[a-z]{1000}/', /^regex at 0: it is too complex: \d+ steps when compiled, at most 250$/, 0],
+    [Array.from({ length: 11 }, (_, i) => `/x${i}/`).join(', '), /^too many regular expressions at 60 \(at most 10 per query\)$/, 60],
     [`/${'a'.repeat(QUERY_LIMITS.maxRegexLength + 1)}/`, /too long \(at most 100 characters\)/, 0],
     ['NOT NOT korea', /`NOT` right after `NOT`/, 4],
     ['"korea"missile', /unexpected `m` after the quote at 7/, 7],
