@@ -89,6 +89,38 @@ function unsupportedConstruct(source: string): RegexProblem | null {
   return null;
 }
 
+/** What JavaScript's `\s` matches (RE2's is ASCII only; news text is full of no-break and thin spaces). */
+const JS_SPACE = '\\t\\n\\x0B\\f\\r\\p{Z}\\x{FEFF}';
+
+/** `\s` and `\S` as JavaScript means them (`\S` inside a class keeps RE2's meaning). */
+function jsSpaces(source: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\') {
+      const n = source[i + 1];
+      if (n === 's') out += inClass ? JS_SPACE : `[${JS_SPACE}]`;
+      else if (n === 'S' && !inClass) out += `[^${JS_SPACE}]`;
+      else out += c + (n ?? '');
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+    } else if (c === '[') {
+      inClass = true;
+      if (source[i + 1] === '^') {
+        out += '[^';
+        i++;
+        continue;
+      }
+    }
+    out += c;
+  }
+  return out;
+}
+
 function re2Flags(flags: string): number {
   let f = 0;
   if (flags.includes('i')) f |= RE2JS.CASE_INSENSITIVE;
@@ -128,7 +160,7 @@ function compileUncached(source: string, flags: string): Compiled {
   let re: RE2JS;
   try {
     // JavaScript spellings RE2 lacks (\u00e9, \cA, (?<name>…), [^]) become their RE2 forms
-    re = RE2JS.compile(RE2JS.translateRegExp(source), re2Flags(flags));
+    re = RE2JS.compile(RE2JS.translateRegExp(jsSpaces(source)), re2Flags(flags));
   } catch (e) {
     const err = e as { error?: string; input?: string | null; message?: string };
     const fragment = err.input ?? '';

@@ -107,3 +107,15 @@ describe('highlighting uses the same runner', () => {
     expect(regexRanges('a', '', 'a'.repeat(2000))).toHaveLength(REGEX_LIMITS.maxRanges);
   });
 });
+
+describe('JavaScript meanings RE2 lacks', () => {
+  it('\\s and \\S cover Unicode spaces, as in JavaScript', () => {
+    expect(both(q('/missile\\stest/'), item('Missile\u00a0test ends'))).toBe(false); // case-sensitive
+    expect(both(q('/missile\\stest/i'), item('Missile\u00a0test ends'))).toBe(true);
+    expect(both(q('/10[\\s,]%/'), item('Rates up 10\u2009%'))).toBe(true);
+    expect(both(q('/^\\S+$/'), item('one\u3000two'))).toBe(false);
+    expect(both(q('/\\\\s/'), item('a\\s b'))).toBe(true); // an escaped backslash, then s
+    expect(both(q('/caf\\u00e9/'), item('Café du monde'))).toBe(false);
+    expect(both(q('/caf\\u00e9/i'), item('CAFÉ du monde'))).toBe(true);
+  });
+});
