@@ -6,7 +6,7 @@ import { KeyedLock } from '../store/store.js';
 import { SubscriptionIndex, type AlternativeMatch } from './index.js';
 import type { MatchableItem } from './item.js';
 import { parseQuery, type Query } from './query.js';
-import { regexKey } from './regex.js';
+import { regexKey, regexProblem } from './regex.js';
 
 export type SubscriptionProblemCode = 'syntax' | 'duplicate' | 'limit' | 'not-found';
 
@@ -62,6 +62,13 @@ export class SubscriptionService {
   async load(): Promise<void> {
     for await (const [, record] of this.deps.store.subscriptions.entries()) this.keep(record);
     this.deps.log.info({ event: 'subscriptions.loaded', count: this.byId.size }, 'subscriptions loaded');
+    // stored before the switch to RE2: a pattern it can't run matches nothing; /why tells members, this the operator
+    for (const record of this.byId.values())
+      for (const a of (record.query as Query).alternatives)
+        for (const t of a.terms) {
+          const problem = t.kind === 'regex' ? regexProblem(t.source, t.flags) : null;
+          if (problem) this.deps.log.warn({ event: 'subscription.regex_unusable', guild: record.guildId, channel: record.channelId, subscription: record.id, problem }, 'stored regex cannot run; it matches nothing');
+        }
     // stored before the limit (or with a higher one): kept, but new regexes are refused until under it
     for (const [guild, keys] of this.regexByGuild)
       if (keys.size > this.maxRegexPerGuild)
