@@ -18,7 +18,7 @@
 //   subscriptions, but not in the same order.
 // - Shapes: 80% one phrase, 7% an OR list of 2–3 phrases, 7% a phrase with +phrase (half also −phrase), 3% with
 //   −phrase only, 2% scoped (title:/summary:/category:/source:), 1% a prefix (stem*); 5 regexes are added in a
-//   separate run at 100k (they are evaluated for every item).
+//   separate section (regex engine before/after, and every guild at its regex limit).
 // - Items are news-like: a title of 8–13 words and a two-sentence summary (~60 words in all), most words drawn
 //   from ordinary vocabulary with Zipf frequencies (350 real news words, then 30,000 rarer ones), ~4 entity
 //   mentions per item (1–3 words each) drawn by news prominence (Zipf 0.7 over the 50,000: the top entity is in
@@ -31,10 +31,12 @@
 // that answer into one map entry per matched subscription (~0.1 µs each): the price of asking for it.
 // Subscription ids are 8 hex characters, as the subscription service makes them. Each subscription's query is
 // parsed separately (as when loading from the store), so memory figures include nothing shared by the bench.
+import vm from 'node:vm';
 import { evaluatePrepared, PreparedItem } from '../src/match/evaluate.js';
 import { SubscriptionIndex } from '../src/match/index.js';
 import type { MatchableItem } from '../src/match/item.js';
 import { parseQuery, type Query } from '../src/match/query.js';
+import { regexTest } from '../src/match/regex.js';
 import { prng } from '../test/harness/prng.js';
 
 const r = prng(20240611);
@@ -314,16 +316,105 @@ for (const [n, rate] of naiveRates) {
     `naive loop at ${fmt(n)}: ${fmt(rate, 1)} items/s → index is ${fmt(indexRates.get(n)! / rate)}× faster (${fmt(expandedRates.get(n)! / rate)}× expanded to subscriptions)`,
   );
 }
-// regex alternatives are not indexable: measure what a few cost per item (one time-bounded vm batch)
+// --- regexes: the engine, and the cost per item with every guild at its regex limit
 if (!process.env.BENCH_NO_REGEX) {
-  const index = new SubscriptionIndex();
-  for (const [id, q] of makeSubs(100_000)) index.add(id, q);
-  const base = measure(ITEMS, (item) => index.matchAlternatives(item)).perSec;
-  const pats = ['/korea(ns?)?\\b/i', '/\\bmissile test/i', '/^breaking/i', '/\\d+ (billion|million)/', '/(oil|gas) prices?/i'];
-  pats.forEach((p, i) => {
-    const res = parseQuery(p);
-    if (res.ok) index.add(`re${i}`, res.query);
-  });
-  const withRe = measure(ITEMS, (item) => index.matchAlternatives(item)).perSec;
-  console.log(`100k + ${pats.length} regex subscriptions: ${fmt(withRe)} items/s (without: ${fmt(base)})`);
+  const RE_ITEMS = ITEMS.slice(0, 500);
+  // one 2,000-character summary of words and spaces: what a hostile feed can put in front of a regex
+  const LONG = ITEMS.slice(0, 60).map((i) => i.summary).join(' ').slice(0, 2000);
+  const LONG_ITEMS = RE_ITEMS.slice(0, 100).map((i) => ({ ...i, summary: LONG }));
+  const fieldsOf = (i: MatchableItem) => [i.title, i.summary, ...i.categories];
+  const TYPICAL = ['korea(ns?)?\\b/i', '\\bmissile test/i', '^breaking/i', '\\d+ (billion|million)/', '(oil|gas) prices?/i'].map((p) => p.split('/') as [string, string]);
+  const COSTLY: Array<[string, string]> = [['(?:\\S+\\s)*?\\S+X1', '']];
+
+  // before: native RegExp, all of an item's regexes in one vm call with a 50 ms watchdog (the code this replaced)
+  const ctx = vm.createContext({ __jobs: [] as Array<{ re: RegExp; texts: string[] }>, __out: [] as number[] });
+  const script = new vm.Script(`(() => {
+    const jobs = globalThis.__jobs, out = globalThis.__out;
+    for (let i = 0; i < jobs.length; i++) { const j = jobs[i]; let m = 0;
+      for (let k = 0; k < j.texts.length; k++) if (j.re.test(j.texts[k])) m |= 1 << k; out[i] = m; }
+  })()`);
+  const vmRun = (res: RegExp[], item: MatchableItem) => {
+    const texts = fieldsOf(item).map((t) => t.slice(0, 2000));
+    const c = ctx as unknown as { __jobs: Array<{ re: RegExp; texts: string[] }>; __out: number[] };
+    c.__jobs = res.map((re) => ({ re, texts }));
+    c.__out = [];
+    try {
+      script.runInContext(ctx, { timeout: 50 });
+    } catch {
+      /* timed out: counted as no match */
+    }
+  };
+  // now: RE2 through Herald's one runner
+  const re2Run = (pats: Array<[string, string]>, item: MatchableItem) => {
+    const texts = fieldsOf(item);
+    for (const [src, flags] of pats) regexTest(src, flags, texts);
+  };
+  const µs = (items: MatchableItem[], run: (i: MatchableItem) => void) => {
+    for (let i = 0; i < Math.min(200, items.length * 2); i++) run(items[i % items.length]!);
+    const t0 = performance.now();
+    for (const item of items) run(item);
+    return ((performance.now() - t0) / items.length) * 1000;
+  };
+  {
+    // the index at 100k with and without five typical regex subscriptions (regexes run on every item here)
+    const index = new SubscriptionIndex();
+    for (const [id, q] of makeSubs(100_000)) index.add(id, q);
+    measure(ITEMS, (item) => index.matchAlternatives(item)); // warm
+    const base = measure(ITEMS, (item) => index.matchAlternatives(item)).perSec;
+    TYPICAL.forEach(([src, flags], i) => {
+      const res = parseQuery(`/${src}/${flags}`);
+      if (res.ok) index.add(`re${i}`, res.query);
+    });
+    const withRe = measure(ITEMS, (item) => index.matchAlternatives(item)).perSec;
+    console.log(`\n100k + ${TYPICAL.length} regex subscriptions: ${fmt(withRe)} items/s (without: ${fmt(base)})`);
+  }
+  console.log('\nregex engine, µs per item (each pattern tested on title, summary and categories; 2,000-char cut)');
+  console.log('  patterns                               items                 vm + RegExp (before)   RE2 / re2js (now)');
+  for (const [label, pats] of [
+    ['5 typical (korea(ns?)?\\b/i, …)', TYPICAL],
+    ['1 costly: /(?:\\S+\\s)*?\\S+X1/', COSTLY],
+  ] as const) {
+    const native = pats.map(([src, flags]) => new RegExp(src, flags));
+    for (const [what, items] of [
+      ['news (~60 words)', RE_ITEMS],
+      ['2,000-char summary', LONG_ITEMS],
+    ] as const) {
+      const before = µs(items, (i) => vmRun(native, i));
+      const now = µs(items, (i) => re2Run(pats as Array<[string, string]>, i));
+      console.log(`  ${label.padEnd(38)} ${what.padEnd(21)} ${fmt(before, 1).padStart(20)} ${fmt(now, 1).padStart(19)}`);
+    }
+  }
+
+  // every guild at its regex limit: G guilds × 10 distinct costly-looking regexes (no two guilds share one), the
+  // item's feed followed by F of them. Only the followers' regexes run (alert routing passes guildFollows).
+  const LIMIT = 10;
+  console.log(`\nevery guild at its regex limit (${LIMIT} regexes of the /(?:\\S+\\s)*?\\S+X1/ kind each), µs per item:`);
+  console.log('   guilds  following the feed   news item   2,000-char summary');
+  for (const guilds of [100, 1_000]) {
+    const index = new SubscriptionIndex();
+    for (let g = 0; g < guilds; g++)
+      for (let k = 0; k < LIMIT; k++) {
+        const res = parseQuery(`/(?:\\S+\\s)*?\\S+X${g}_${k}/`);
+        if (res.ok) index.add(`g${g}s${k}`, res.query, `g${g}`);
+      }
+    for (const following of [0, 1, 10, 100].filter((f) => f <= guilds)) {
+      const eligible = (owner: string) => Number(owner.slice(1)) < following;
+      const news = µs(RE_ITEMS.slice(0, following >= 100 ? 50 : 500), (i) => index.matchAlternatives(i, { eligible }));
+      const long = µs(LONG_ITEMS.slice(0, following >= 100 ? 20 : 100), (i) => index.matchAlternatives(i, { eligible }));
+      console.log(`  ${fmt(guilds).padStart(7)} ${fmt(following).padStart(19)} ${fmt(news, 1).padStart(11)} ${fmt(long, 1).padStart(20)}`);
+    }
+  }
+
+  // the worst accepted pattern found (DFA state blow-up on Unicode classes, then RE2's NFA) on hostile text
+  const WORST: Array<[string, string]> = [
+    ['\\pL*a\\pL{40}X', 'i'],
+    ['\\w*a\\w{200}\\d', ''],
+    ['[\\pL\\pN]*a[\\pL\\pN]{200}[\\x{2000}-\\x{2100}]', 'i'],
+  ];
+  const ab = (seed: number) => Array.from({ length: 2000 }, (_, i) => ((i * 7919 + seed * 104729) % 13 < 6 ? 'a' : 'b')).join('');
+  const HOSTILE = Array.from({ length: 20 }, (_, s) => ({ title: ab(s), summary: ab(s + 1), categories: [ab(s + 2)], source: '', author: '' }));
+  for (const [src, flags] of WORST) {
+    const t = µs(HOSTILE, (i) => regexTest(src, flags, fieldsOf(i)));
+    console.log(`worst case: /${src}/${flags} on 3 hostile 2,000-char fields: ${fmt(t / 1000, 2)} ms per item (×${LIMIT} for a guild at its limit)`);
+  }
 }

@@ -6,8 +6,13 @@ import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply
 import { recentItemsOf } from '../src/feeds/recent.js';
 import { evaluateQuery } from '../src/match/evaluate.js';
 import { parseQuery, QUERY_LIMITS } from '../src/match/query.js';
+import { regexKeysOf } from '../src/match/subscription-service.js';
 
 export const PREVIEW_MAX_RESULTS = 5;
+/** The newest items a preview tries the query on. */
+export const PREVIEW_MAX_ITEMS = 500;
+/** Items evaluated between two yields to the event loop: a long preview never holds up the bot. */
+const PREVIEW_ITEMS_PER_TURN = 25;
 
 /** Where a query went wrong, shown under it: `North "Korea` → a caret under the position. */
 export function pointAt(text: string, position: number): string {
@@ -24,17 +29,25 @@ export const command: Command = {
     .addStringOption((o) => o.setName('query').setDescription('e.g. Ukraine +drone -football').setRequired(true).setMaxLength(QUERY_LIMITS.maxLength)),
 
   async execute(interaction, services) {
+    // acknowledge first: Discord allows 3 s for the first answer, whatever the work costs
+    await deferPrivately(interaction);
     const text = interaction.options.getString('query', true);
     const parsed = parseQuery(text);
     if (!parsed.ok) {
       throw new UserFacingError(`That query doesn't parse: ${parsed.error.message}. ${parsed.error.hint}\n${pointAt(text, parsed.error.position)}`);
     }
-    await deferPrivately(interaction);
+    const regexes = regexKeysOf(parsed.query).size;
+    const maxRegex = services.subscriptions.maxRegexPerGuild;
+    if (regexes > maxRegex) {
+      throw new UserFacingError(`That query has ${regexes} regular expressions; a server can use at most ${maxRegex}, so it could never be subscribed. Use fewer /regexes/, or phrases.`);
+    }
+    // only this server's feeds: another server's (possibly private) feeds are never searched or named
     const feedUrls = services.feeds.followedBy(interaction.guildId!);
     if (feedUrls.length === 0) return replyPrivately(interaction, `\`${parsed.canonical}\` is a valid query, but this server follows no feeds yet to try it on. Add one with /feed add.`);
-    const recent = await recentItemsOf(services.store, feedUrls);
+    const recent = (await recentItemsOf(services.store, feedUrls)).slice(0, PREVIEW_MAX_ITEMS);
     const hits: string[] = [];
-    for (const { feed, item } of recent) {
+    for (const [i, { feed, item }] of recent.entries()) {
+      if (i > 0 && i % PREVIEW_ITEMS_PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const outcome = evaluateQuery(parsed.query, matchableItem(item, feed));
       if (!outcome.matched) continue;
       const title = item.title.replace(/[[\]]/g, '').slice(0, 150) || '(untitled)';

@@ -5,7 +5,7 @@ import { UserFacingError } from '../src/discord/command.js';
 import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';
 import { canonicalLink } from '../src/feeds/canonical-link.js';
 import { recentItemsOf } from '../src/feeds/recent.js';
-import { evaluateQuery } from '../src/match/evaluate.js';
+import { evaluatePrepared, PreparedItem } from '../src/match/evaluate.js';
 import type { Query } from '../src/match/query.js';
 
 const looseLink = (url: string) => url.replace(/^https?:\/\/(www\.)?/, '').replace(/\/+$/, '').toLowerCase();
@@ -25,16 +25,12 @@ export const command: Command = {
     const guildId = interaction.guildId!;
     const channelId = interaction.channelId;
 
+    // Only this server's feeds: other servers' feeds (some private, with tokens in their URLs) are never searched,
+    // so nothing here can tell a member what another server follows.
     const followed = services.feeds.followedBy(guildId);
-    const followedSet = new Set(followed);
-    // Look in every feed Herald polls, so "it's in a feed this server doesn't follow" can be told apart.
-    const everywhere = await recentItemsOf(services.store, services.feeds.allFeedUrls());
-    const found = everywhere.filter((e) => e.item.link && looseLink(e.item.link) === looseLink(link));
-    const inFollowed = found.find((e) => followedSet.has(e.feed.url));
+    const recent = await recentItemsOf(services.store, followed);
+    const inFollowed = recent.find((e) => e.item.link && looseLink(e.item.link) === looseLink(link));
     if (!inFollowed) {
-      if (found.length) {
-        return replyPrivately(interaction, `That story is in **${found[0]!.feed.title}**, a feed this server doesn't follow. Add it with /feed add url:${found[0]!.feed.url}`);
-      }
       return replyPrivately(interaction, `Herald hasn't seen that story in the latest items of this server's ${followed.length} feed${followed.length === 1 ? '' : 's'}: no followed feed carries it (or it is older than the items kept). /feed list shows the feeds.`);
     }
 
@@ -51,9 +47,10 @@ export const command: Command = {
     const subs = services.subscriptions.listForChannel(channelId);
     const title = `**${item.title.slice(0, 150)}** (${feed.title})`;
     if (subs.length === 0) return replyPrivately(interaction, `${title} was seen, but this channel has no subscriptions. Add one with /subscribe.`);
-    const matchable = matchableItem(item, feed);
+    // one prepared item for all: a regex several subscriptions share runs once
+    const prepared = new PreparedItem(matchableItem(item, feed));
     const lines = subs.map((sub) => {
-      const outcome = evaluateQuery(sub.query as Query, matchable);
+      const outcome = evaluatePrepared(sub.query as Query, prepared);
       if (!outcome.matched) return `✗ \`${sub.canonical}\` — ${outcome.explanation}`;
       const published = item.published ? Date.parse(item.published) : NaN;
       const before = !Number.isNaN(published) && published < Date.parse(sub.createdAt);

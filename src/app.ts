@@ -57,7 +57,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const client = createDiscordClient(config.discordApiUrl);
 
   const feeds = new FeedService({ store, fetcher, log, clock, defaultFeeds: config.defaultFeeds, maxFeedsPerGuild: config.limits.feedsPerGuild });
-  const subscriptions = new SubscriptionService({ store, log, clock, maxPerGuild: config.limits.subscriptionsPerGuild });
+  const subscriptions = new SubscriptionService({ store, log, clock, maxPerGuild: config.limits.subscriptionsPerGuild, maxRegexPerGuild: config.limits.regexPerGuild });
   const alerts = new AlertService({ store, subscriptions, feeds, rest: client.rest, log, clock, retryDelayMs: options.alertRetryMs });
   const ratings = new RatingService({ store, rest: client.rest, log, botUserId: () => client.user?.id ?? null, refreshDelayMs: options.ratingRefreshMs });
   // Each cron tick polls what is due; a feed's base interval (and the start of its backoff) is the cron's period.

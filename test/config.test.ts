@@ -41,4 +41,11 @@ describe('loadConfig', () => {
     expect(c.discordApiUrl).toBe('http://127.0.0.1:9/api');
     expect(c.guildId).toBe('123456789012345678');
   });
+
+  it('bounds regular expressions per server (MAX_REGEX_PER_GUILD, default 10)', () => {
+    expect(loadConfig({ DISCORD_TOKEN: 't' }).limits.regexPerGuild).toBe(10);
+    expect(loadConfig({ DISCORD_TOKEN: 't', MAX_REGEX_PER_GUILD: '3' }).limits.regexPerGuild).toBe(3);
+    expect(loadConfig({ DISCORD_TOKEN: 't', MAX_REGEX_PER_GUILD: '0' }).limits.regexPerGuild).toBe(0);
+    expect(() => loadConfig({ DISCORD_TOKEN: 't', MAX_REGEX_PER_GUILD: 'many' })).toThrow(/MAX_REGEX_PER_GUILD/);
+  });
 });

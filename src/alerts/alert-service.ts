@@ -118,7 +118,8 @@ export class AlertService {
     const matchable = matchableItem(item, feed);
     const byChannel = new Map<string, { guildId: string; subscriptionIds: string[]; terms: string[] }>();
     const follows = new Map<string, boolean>();
-    for (const matched of this.deps.subscriptions.matchAlternatives(matchable)) {
+    // a guild's regexes run only on items of feeds it follows
+    for (const matched of this.deps.subscriptions.matchAlternatives(matchable, { guildFollows: (guildId) => this.deps.feeds.isFollowedBy(guildId, feed.url) })) {
       for (const subscriptionId of matched.members) {
         const sub = this.deps.subscriptions.get(subscriptionId);
         if (!sub) continue;

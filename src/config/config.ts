@@ -49,6 +49,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_SUBSCRIPTIONS_PER_GUILD: z.coerce.number().int().min(1).max(100_000).default(200),
   MAX_FEEDS_PER_GUILD: z.coerce.number().int().min(1).max(10_000).default(50),
+  MAX_REGEX_PER_GUILD: z.coerce.number().int().min(0).max(1_000).default(10),
   MAX_FEED_BYTES: z.coerce.number().int().min(10_000).max(100_000_000).default(5 * 1024 * 1024),
 });
 
@@ -61,7 +62,7 @@ export interface Config {
   defaultFeeds: string[];
   allowPrivateAddresses: boolean;
   logLevel: string;
-  limits: { subscriptionsPerGuild: number; feedsPerGuild: number; feedBytes: number };
+  limits: { subscriptionsPerGuild: number; feedsPerGuild: number; feedBytes: number; regexPerGuild: number };
   userAgent: string;
 }
 
@@ -92,7 +93,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     defaultFeeds: c.DEFAULT_FEEDS,
     allowPrivateAddresses: c.ALLOW_PRIVATE_ADDRESSES,
     logLevel: c.LOG_LEVEL,
-    limits: { subscriptionsPerGuild: c.MAX_SUBSCRIPTIONS_PER_GUILD, feedsPerGuild: c.MAX_FEEDS_PER_GUILD, feedBytes: c.MAX_FEED_BYTES },
+    limits: { subscriptionsPerGuild: c.MAX_SUBSCRIPTIONS_PER_GUILD, feedsPerGuild: c.MAX_FEEDS_PER_GUILD, feedBytes: c.MAX_FEED_BYTES, regexPerGuild: c.MAX_REGEX_PER_GUILD },
     userAgent: `HeraldBot/0.1 (+${REPOSITORY_URL}; Discord news-alert bot)`,
   };
 }

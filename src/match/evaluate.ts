@@ -5,7 +5,7 @@
 import type { MatchableItem } from './item.js';
 import { tokenise } from './normalise.js';
 import { formatTermText, type Alternative, type PhraseTerm, type Query, type RegexTerm, type Scope, type Term } from './query.js';
-import { compileRegex, regexInput, regexKey, runRegexJobs, type RegexJob } from './regex.js';
+import { regexCategoryInputs, regexKey, regexProblem, regexTest } from './regex.js';
 
 export interface MatchOutcome {
   matched: boolean;
@@ -39,10 +39,17 @@ export interface Segment {
   tokens: string[];
 }
 
+/** What a regex gave on one item: the fields tried so far and those it occurs in. */
+interface RegexOutcome {
+  tried: number;
+  mask: number;
+}
+
 /** An item normalised once (lazily per field), plus the results of the regexes run on it. */
 export class PreparedItem {
   private readonly segs: Array<Segment[] | undefined> = [];
-  readonly regex = new Map<string, { mask: number; timedOut: boolean; disabled: boolean }>();
+  /** by regexKey: each distinct pattern runs at most once per field of the item, however many queries hold it */
+  private readonly regex = new Map<string, RegexOutcome>();
   constructor(readonly item: MatchableItem) {}
 
   /** Token sequences of one field (categories: one per category). */
@@ -84,30 +91,25 @@ export class PreparedItem {
 
   private texts(bit: number): string[] {
     const it = this.item;
-    if (bit === 4) return (it.categories ?? []).map(regexInput);
+    if (bit === 4) return regexCategoryInputs(it.categories ?? []);
     const t = bit === 1 ? it.title : bit === 2 ? it.summary : bit === 8 ? it.source : it.author;
-    return [regexInput(t ?? '')];
+    return [t ?? ''];
   }
 
-  /** Runs, in one time-bounded batch, the regex terms not run yet on this item (over all fields). */
-  runRegexes(terms: Iterable<RegexTerm>): void {
-    const jobs: RegexJob[] = [];
-    const keys = new Set<string>();
-    for (const t of terms) {
-      const key = regexKey(t.source, t.flags);
-      if (this.regex.has(key) || keys.has(key)) continue;
-      keys.add(key);
-      const texts: string[] = [];
-      const bits: number[] = [];
-      for (const [bit] of FIELD_NAMES) for (const x of this.texts(bit)) {
-        texts.push(x);
-        bits.push(bit);
+  /** Bits of the fields (among `fields`) the pattern occurs in; runs it on the fields not tried yet, lazily. */
+  regexFields(t: RegexTerm, fields: number): number {
+    const key = regexKey(t.source, t.flags);
+    let r = this.regex.get(key);
+    if (!r) this.regex.set(key, (r = { tried: 0, mask: 0 }));
+    const todo = fields & ~r.tried;
+    if (todo) {
+      for (const [bit] of FIELD_NAMES) {
+        if (!(todo & bit)) continue;
+        r.tried |= bit;
+        if (regexTest(t.source, t.flags, this.texts(bit))) r.mask |= bit;
       }
-      jobs.push({ key, re: compileRegex(t.source, t.flags), texts, bits });
     }
-    if (jobs.length === 0) return;
-    const res = runRegexJobs(jobs);
-    jobs.forEach((j, i) => this.regex.set(j.key, res[i]!));
+    return r.mask & fields;
   }
 }
 
@@ -122,14 +124,7 @@ function phraseAt(tokens: string[], i: number, t: PhraseTerm): boolean {
 
 /** Bits of the fields (among `fields`) in which the term occurs. */
 export function termFields(t: Term, p: PreparedItem, fields: number): number {
-  if (t.kind === 'regex') {
-    let r = p.regex.get(regexKey(t.source, t.flags));
-    if (!r) {
-      p.runRegexes([t]);
-      r = p.regex.get(regexKey(t.source, t.flags))!;
-    }
-    return r.mask & fields;
-  }
+  if (t.kind === 'regex') return p.regexFields(t, fields);
   let mask = 0;
   const indexed = !(t.prefix && t.words.length === 1);
   for (const [bit] of FIELD_NAMES) {
@@ -189,7 +184,6 @@ function opText(t: Term, first: boolean): string {
 }
 
 export function evaluatePrepared(query: Query, p: PreparedItem): MatchOutcome {
-  p.runRegexes(regexTermsOf(query));
   const terms: string[] = [];
   let firstMatched: Alternative | undefined;
   for (const a of query.alternatives) {
@@ -209,7 +203,7 @@ export function evaluatePrepared(query: Query, p: PreparedItem): MatchOutcome {
 function explainMiss(query: Query, p: PreparedItem): string {
   let scopeMsg: string | undefined;
   let partialMsg: string | undefined;
-  let timeoutMsg: string | undefined;
+  let brokenMsg: string | undefined;
   for (const a of query.alternatives) {
     const positives = a.terms.filter((t) => !t.negated);
     const present = positives.filter((t) => termPresent(t, p));
@@ -223,8 +217,9 @@ function explainMiss(query: Query, p: PreparedItem): string {
     for (const t of positives) {
       if (present.includes(t)) continue;
       if (t.kind === 'regex') {
-        const r = p.regex.get(regexKey(t.source, t.flags));
-        if (r?.timedOut || r?.disabled) timeoutMsg ??= `${formatTermText(t)} ${r.disabled ? 'is disabled after timing out' : 'timed out'}`;
+        // stored before a rule changed: it matches nothing until the subscription is replaced
+        const problem = regexProblem(t.source, t.flags);
+        if (problem) brokenMsg ??= `${formatTermText(t)} can't run (${problem}); replace the subscription`;
       }
       const elsewhere = termFields(t, p, 31 & ~scopeMask(t.scope));
       if (elsewhere && t.scope !== null) scopeMsg ??= `"${formatTermText(t)}" only in ${fieldList(elsewhere)} but scoped to ${t.scope}:`;
@@ -236,7 +231,7 @@ function explainMiss(query: Query, p: PreparedItem): string {
       partialMsg ??= `has ${present.map((t) => formatTermText(t)).join(', ')} but not ${opText(missing, false)}`;
     }
   }
-  return timeoutMsg ?? scopeMsg ?? partialMsg ?? 'no phrase present';
+  return brokenMsg ?? scopeMsg ?? partialMsg ?? 'no phrase present';
 }
 
 /** The direct, slow-path reference evaluation. */

@@ -20,7 +20,8 @@
  *   checked only when that phrase occurs in a field of its scope. The phrase chosen is the one with the fewest
  *   postings so far (a phrase many queries use is a popular one, and popular topics are frequent in the news),
  *   the more specific on ties, a prefix only when there is nothing else. Alternatives with no positive phrase
- *   (only regexes) are checked for every item.
+ *   (only regexes) are checked for every item, but only when one of their owners (guilds) is eligible for it: a
+ *   regex runs only on items of feeds a guild holding it follows, and once per item however many hold it.
  * - The other phrases of such an alternative (`+also`, `-not`) are keys of the index too, without postings:
  *   probing stamps every node it reaches with the item's number and the fields it was seen in, so checking a
  *   candidate is a few integer comparisons per term, not a search of the item's text.
@@ -33,6 +34,17 @@ import type { MatchableItem } from './item.js';
 import { formatTermText, type Alternative, type PhraseTerm, type Query, type RegexTerm, type Term } from './query.js';
 
 type Posting = number | number[];
+
+/** How a match is scoped. */
+export interface MatchOptions {
+  /**
+   * Whether an owner (the guild given to `add`) may receive this item, e.g. follows its feed. Alternatives with a
+   * regex are evaluated only when some owner holding them is eligible: regexes are the costly terms, so one guild's
+   * regexes cost nothing on items of feeds it doesn't follow. Alternatives without regexes are matched as usual
+   * (cheap); the caller filters their subscribers. Asked at most once per owner per item.
+   */
+  eligible?: (owner: string) => boolean;
+}
 
 /** One matched alternative: the subscriptions that have it and what it matched on. */
 export interface AlternativeMatch {
@@ -47,6 +59,8 @@ export interface AlternativeMatch {
 
 const FIELD_ORDER = [1, 2, 4, 8, 16] as const;
 const CANDIDATE = 32;
+/** match state of a group: a candidate already known to have an eligible owner */
+const ELIGIBLE = 3;
 
 /** A string in one piece: keys kept in maps are flat, not trees of concatenations (3–4 objects each). */
 function flat(...parts: string[]): string {
@@ -132,11 +146,13 @@ class Group implements AlternativeMatch {
     readonly terms: readonly string[],
     /** what to check when its posted phrase hits; undefined for an exact alternative */
     readonly checks: CheckList | undefined,
-    /** its regex terms, run in one time-bounded batch before checking */
+    /** its regex terms */
     readonly regexes: RegexTerm[] | undefined,
   ) {
     this.members = [id];
   }
+  /** for an alternative with a regex: its owners and how many of its subscriptions each holds */
+  owners: Map<string, number> | undefined = undefined;
 }
 
 function grow<A extends Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(a: A, n: number, make: (n: number) => A): A {
@@ -174,8 +190,10 @@ export class SubscriptionIndex {
   private readonly fieldRefs = [0, 0, 0, 0, 0];
   /** groups with no positive phrase */
   private readonly scan = new Set<number>();
-  /** groups with a regex term: none, and the candidates need no regex pass */
-  private regexGroups = 0;
+  /** the owner of each subscription that holds a regex alternative */
+  private readonly regexOwner = new Map<string, string>();
+  /** the groups with no positive phrase, by owner: with MatchOptions.eligible, only eligible owners' are scanned */
+  private readonly scanByOwner = new Map<string, Set<number>>();
 
   get size(): number {
     return this.subs.size;
@@ -185,8 +203,11 @@ export class SubscriptionIndex {
     return this.subs.has(id);
   }
 
-  /** Adds a subscription; replaces an existing one with the same id. */
-  add(id: string, query: Query): void {
+  /**
+   * Adds a subscription; replaces an existing one with the same id. `owner` (its guild) scopes the evaluation of its
+   * regex alternatives: see MatchOptions.eligible.
+   */
+  add(id: string, query: Query, owner = ''): void {
     if (this.subs.has(id)) this.remove(id);
     const slots: number[] = [];
     const alts = query.alternatives;
@@ -207,9 +228,11 @@ export class SubscriptionIndex {
         const group = this.createGroup(key, id, a);
         this.slotGroup[slot] = group.index;
         this.slotPos[slot] = 0;
+        if (group.regexes) this.own(id, group, owner);
         continue;
       }
       const group = this.groups[g]!;
+      if (group.regexes) this.own(id, group, owner);
       this.slotGroup[slot] = g;
       const m = (group.members = append(group.members, id));
       this.slotPos[slot] = m.length - 1;
@@ -220,6 +243,32 @@ export class SubscriptionIndex {
       this.relocate(group.members);
       group.placed = group.members.length;
     }
+  }
+
+  private own(id: string, group: Group, owner: string): void {
+    this.regexOwner.set(id, owner);
+    const owners = (group.owners ??= new Map());
+    const n = (owners.get(owner) ?? 0) + 1;
+    owners.set(owner, n);
+    if (n === 1 && group.post === null) {
+      let set = this.scanByOwner.get(owner);
+      if (!set) this.scanByOwner.set(owner, (set = new Set()));
+      set.add(group.index);
+    }
+  }
+
+  private disown(group: Group, owner: string): void {
+    const owners = group.owners!;
+    const n = (owners.get(owner) ?? 0) - 1;
+    if (n > 0) {
+      owners.set(owner, n);
+      return;
+    }
+    owners.delete(owner);
+    if (group.post !== null) return;
+    const set = this.scanByOwner.get(owner);
+    set?.delete(group.index);
+    if (set?.size === 0) this.scanByOwner.delete(owner);
   }
 
   private createGroup(key: string, id: string, a: Alternative): Group {
@@ -240,7 +289,6 @@ export class SubscriptionIndex {
       const regexes = a.terms.filter((t): t is RegexTerm => t.kind === 'regex');
       const terms = Object.freeze([...new Set(alternativeTerms(a).map(flatCopy))]);
       group = new Group(gi, key, id, node, terms, this.checksOf(a, posted), regexes.length ? regexes : undefined);
-      if (regexes.length) this.regexGroups++;
     }
     this.groups[gi] = group;
     return group;
@@ -272,10 +320,13 @@ export class SubscriptionIndex {
     const slots = this.subs.get(id);
     if (slots === undefined) return false;
     this.subs.delete(id);
+    const owner = this.regexOwner.get(id);
+    this.regexOwner.delete(id);
     for (const slot of typeof slots === 'number' ? [slots] : slots) {
       this.freeSlots.push(slot);
       const g = this.slotGroup[slot]!;
       const group = this.groups[g]!;
+      if (group.owners && owner !== undefined) this.disown(group, owner);
       const m = group.members;
       if (m.length === 1) {
         this.disposeGroup(group);
@@ -313,7 +364,6 @@ export class SubscriptionIndex {
       this.structure(n.key, code & 31, -1);
       this.release(n);
     }
-    if (group.regexes) this.regexGroups--;
     this.groupOf.delete(group.key);
     this.groups[gi] = undefined;
     this.freeGroups.push(gi);
@@ -466,7 +516,7 @@ export class SubscriptionIndex {
    * subscriptions and terms as `match`, at a cost that follows the alternatives matched rather than the
    * subscriptions holding them.
    */
-  matchAlternatives(item: MatchableItem): AlternativeMatch[] {
+  matchAlternatives(item: MatchableItem, options: MatchOptions = {}): AlternativeMatch[] {
     const prepared = new PreparedItem(item);
     if (this.state.length < this.groups.length) this.state = grow(this.state, this.groups.length, (n) => new Uint8Array(n));
     const cur = ++this.stamp;
@@ -505,20 +555,27 @@ export class SubscriptionIndex {
 
     const state = this.state;
     const touched = this.touched;
-    for (const g of this.scan) {
-      if (state[g] === 0) touched.push(g);
-      state[g] = 2;
-    }
-
-    // the regexes of every candidate, in one time-bounded batch
-    let regexes: RegexTerm[] | undefined;
-    for (let t = 0; this.regexGroups > 0 && t < touched.length; t++) {
-      const g = touched[t]!;
-      if (state[g] !== 2) continue;
-      const r = this.groups[g]!.regexes;
-      if (r) (regexes ??= []).push(...r);
-    }
-    if (regexes) prepared.runRegexes(regexes);
+    const eligible = options.eligible;
+    let asked: Map<string, boolean> | undefined;
+    const isEligible = (owner: string): boolean => {
+      let ok = (asked ??= new Map()).get(owner);
+      if (ok === undefined) asked.set(owner, (ok = eligible!(owner)));
+      return ok;
+    };
+    // alternatives with no phrase to look up: all of them, or only those an eligible owner holds
+    if (!eligible)
+      for (const g of this.scan) {
+        if (state[g] === 0) touched.push(g);
+        state[g] = 2;
+      }
+    else
+      for (const [owner, groups] of this.scanByOwner) {
+        if (!isEligible(owner)) continue;
+        for (const g of groups) {
+          if (state[g] === 0) touched.push(g);
+          state[g] = ELIGIBLE;
+        }
+      }
 
     const out: AlternativeMatch[] = [];
     for (let t = 0; t < touched.length; t++) {
@@ -526,7 +583,10 @@ export class SubscriptionIndex {
       const s = state[g];
       state[g] = 0;
       const group = this.groups[g]!;
-      if (s === 1 || passes(group.checks!, prepared, cur)) out.push(group);
+      if (s === 1) out.push(group);
+      // a regex alternative no eligible owner holds is not evaluated at all (phrases first, regexes last)
+      else if (s === 2 && group.owners && eligible && !anyOwner(group.owners, isEligible)) continue;
+      else if (passes(group.checks!, prepared, cur)) out.push(group);
     }
     touched.length = 0;
     return out;
@@ -602,6 +662,11 @@ function headOf(s: string, k: number): number {
   let h = 0;
   for (let i = 0; i < k; i++) h = Math.imul(h, 31) + s.charCodeAt(i);
   return (k - 2) * 65536 + ((h ^ (h >>> 16)) & 0xffff);
+}
+
+function anyOwner(owners: Map<string, number>, isEligible: (owner: string) => boolean): boolean {
+  for (const owner of owners.keys()) if (isEligible(owner)) return true;
+  return false;
 }
 
 /** Does a candidate alternative hold? Phrases by their stamps (seen in this item, in a field of the scope). */

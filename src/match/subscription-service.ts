@@ -6,6 +6,7 @@ import { KeyedLock } from '../store/store.js';
 import { SubscriptionIndex, type AlternativeMatch } from './index.js';
 import type { MatchableItem } from './item.js';
 import { parseQuery, type Query } from './query.js';
+import { regexKey, regexProblem } from './regex.js';
 
 export type SubscriptionProblemCode = 'syntax' | 'duplicate' | 'limit' | 'not-found';
 
@@ -27,6 +28,17 @@ export interface SubscriptionServiceDeps {
   log: Logger;
   clock: () => Date;
   maxPerGuild: number;
+  /** distinct regular expressions a guild's subscriptions may use together (MAX_REGEX_PER_GUILD); default 10 */
+  maxRegexPerGuild?: number;
+}
+
+export const DEFAULT_MAX_REGEX_PER_GUILD = 10;
+
+/** The distinct regexes of a query (pattern + flags; the unit of cost: each runs once per item). */
+export function regexKeysOf(query: Query): Set<string> {
+  const keys = new Set<string>();
+  for (const a of query.alternatives) for (const t of a.terms) if (t.kind === 'regex') keys.add(regexKey(t.source, t.flags.replace('u', '')));
+  return keys;
 }
 
 /** Subscriptions: the stored records plus the in-memory index that matches items against all of them at once. */
@@ -35,14 +47,37 @@ export class SubscriptionService {
   /** the same records by guild and by channel, so a server's list costs its own size, not everyone's */
   private readonly byGuild = new Map<string, Map<string, SubscriptionRecord>>();
   private readonly byChannel = new Map<string, Map<string, SubscriptionRecord>>();
+  /** regex key → how many of the guild's subscriptions use it, by guild */
+  private readonly regexByGuild = new Map<string, Map<string, number>>();
   private readonly index = new SubscriptionIndex();
   private readonly lock = new KeyedLock();
 
-  constructor(private readonly deps: SubscriptionServiceDeps) {}
+  /** distinct regexes a guild's subscriptions may use together */
+  readonly maxRegexPerGuild: number;
+
+  constructor(private readonly deps: SubscriptionServiceDeps) {
+    this.maxRegexPerGuild = deps.maxRegexPerGuild ?? DEFAULT_MAX_REGEX_PER_GUILD;
+  }
 
   async load(): Promise<void> {
     for await (const [, record] of this.deps.store.subscriptions.entries()) this.keep(record);
     this.deps.log.info({ event: 'subscriptions.loaded', count: this.byId.size }, 'subscriptions loaded');
+    // stored before the switch to RE2: a pattern it can't run matches nothing; /why tells members, this the operator
+    for (const record of this.byId.values())
+      for (const a of (record.query as Query).alternatives)
+        for (const t of a.terms) {
+          const problem = t.kind === 'regex' ? regexProblem(t.source, t.flags) : null;
+          if (problem) this.deps.log.warn({ event: 'subscription.regex_unusable', guild: record.guildId, channel: record.channelId, subscription: record.id, problem }, 'stored regex cannot run; it matches nothing');
+        }
+    // stored before the limit (or with a higher one): kept, but new regexes are refused until under it
+    for (const [guild, keys] of this.regexByGuild)
+      if (keys.size > this.maxRegexPerGuild)
+        this.deps.log.warn({ event: 'subscriptions.regex_over_limit', guild, count: keys.size, limit: this.maxRegexPerGuild }, 'guild has more regexes than MAX_REGEX_PER_GUILD');
+  }
+
+  /** How many distinct regexes the guild's subscriptions use. */
+  regexCountForGuild(guildId: string): number {
+    return this.regexByGuild.get(guildId)?.size ?? 0;
   }
 
   get(id: string): SubscriptionRecord | undefined {
@@ -72,6 +107,7 @@ export class SubscriptionService {
       if (this.countForGuild(input.guildId) >= this.deps.maxPerGuild) {
         throw new SubscriptionProblem('limit', `This server has ${this.deps.maxPerGuild} subscriptions, the limit. Remove one with /unsubscribe first.`);
       }
+      this.checkRegexLimit(input.guildId, parsed.query);
       const record: SubscriptionRecord = {
         id: randomBytes(4).toString('hex'),
         guildId: input.guildId,
@@ -107,19 +143,40 @@ export class SubscriptionService {
     return records.length;
   }
 
+  /** Regexes are the costly terms: a guild may use at most maxRegexPerGuild distinct ones across its subscriptions. */
+  private checkRegexLimit(guildId: string, query: Query): void {
+    const held = this.regexByGuild.get(guildId);
+    const added = [...regexKeysOf(query)].filter((k) => !held?.has(k)).length;
+    if (added === 0) return;
+    const limit = this.maxRegexPerGuild;
+    const count = held?.size ?? 0;
+    if (count + added <= limit) return;
+    if (limit === 0) throw new SubscriptionProblem('limit', 'Regular expressions are turned off on this Herald (MAX_REGEX_PER_GUILD=0). Use phrases instead, like: korea*, "missile test".');
+    const has = count === 0 ? 'uses no regular expressions yet' : `already uses ${count} regular expression${count === 1 ? '' : 's'}`;
+    throw new SubscriptionProblem(
+      'limit',
+      `This query has ${added} new regular expression${added === 1 ? '' : 's'} and this server ${has}; the limit is ${limit} per server. Free one with /unsubscribe (a subscription with a /regex/), or use phrases instead.`,
+    );
+  }
+
   /**
    * The matched alternatives, each with the ids of the subscriptions that have it (a subscription appears once per
    * alternative of its query that matched). Read it before the next subscribe or unsubscribe.
+   *
+   * `guildFollows` says which guilds may receive the item (they follow its feed): regex alternatives are evaluated
+   * only when a guild holding them does, so a guild's regexes cost nothing on other guilds' feeds. Phrase-only
+   * alternatives are matched regardless (cheap); the caller still checks each subscriber's guild.
    */
-  matchAlternatives(item: MatchableItem): AlternativeMatch[] {
-    return this.index.matchAlternatives(item);
+  matchAlternatives(item: MatchableItem, options: { guildFollows?: (guildId: string) => boolean } = {}): AlternativeMatch[] {
+    return this.index.matchAlternatives(item, options.guildFollows ? { eligible: options.guildFollows } : {});
   }
 
   private keep(record: SubscriptionRecord): void {
     const old = this.byId.get(record.id);
     if (old) this.forget(old);
     this.byId.set(record.id, record);
-    this.index.add(record.id, record.query as Query);
+    this.index.add(record.id, record.query as Query, record.guildId);
+    this.countRegexes(record, +1);
     for (const [map, key] of [
       [this.byGuild, record.guildId],
       [this.byChannel, record.channelId],
@@ -133,6 +190,7 @@ export class SubscriptionService {
   private forget(record: SubscriptionRecord): void {
     this.byId.delete(record.id);
     this.index.remove(record.id);
+    this.countRegexes(record, -1);
     for (const [map, key] of [
       [this.byGuild, record.guildId],
       [this.byChannel, record.channelId],
@@ -141,6 +199,19 @@ export class SubscriptionService {
       m?.delete(record.id);
       if (m?.size === 0) map.delete(key);
     }
+  }
+
+  private countRegexes(record: SubscriptionRecord, delta: 1 | -1): void {
+    const keys = regexKeysOf(record.query as Query);
+    if (keys.size === 0) return;
+    let held = this.regexByGuild.get(record.guildId);
+    if (!held) this.regexByGuild.set(record.guildId, (held = new Map()));
+    for (const k of keys) {
+      const n = (held.get(k) ?? 0) + delta;
+      if (n > 0) held.set(k, n);
+      else held.delete(k);
+    }
+    if (held.size === 0) this.regexByGuild.delete(record.guildId);
   }
 
   private async deleteRecord(record: SubscriptionRecord): Promise<void> {

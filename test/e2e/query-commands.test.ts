@@ -110,10 +110,93 @@ describe('/why', () => {
     expect(reply.content).toContain(`/channels/${GUILD}/${DESK}/${discord.messages(DESK)[0]!.id}`);
   });
 
-  it('tells a story from an unfollowed feed from one Herald never saw', async () => {
-    expect((await run(READER, 'why', { url: 'https://sports.example/final' })).content).toMatch(/Sports Only.*doesn't follow/);
+  it("says only that this server's feeds don't have a story, wherever else it is", async () => {
+    // another server follows the feed with this story: nothing about it may show here
+    const elsewhere = (await run(READER, 'why', { url: 'https://sports.example/final' })).content;
+    expect(elsewhere).toMatch(/hasn't seen that story in the latest items of this server's 1 feed/);
+    expect(elsewhere).not.toMatch(/Sports Only|unfollowed\.xml|doesn't follow/);
     expect((await run(READER, 'why', { url: 'https://nowhere.example/story' })).content).toMatch(/hasn't seen that story/);
     expect((await run(READER, 'why', { url: 'not a link' })).content).toMatch(/not an article link/);
+  });
+
+  it('sent only valid requests', () => {
+    expect(discord.problems).toEqual([]);
+  });
+});
+
+// Finding 9 of issue 8: /why, /preview and autocomplete see only this server's feeds and subscriptions.
+describe('guild isolation', () => {
+  const B = '120000000000000002';
+  const B_CHANNEL = '220000000000000009';
+  const PRIVATE_PATH = '/private.xml?token=secret';
+  let privateUrl: string;
+  beforeAll(async () => {
+    feeds.set(PRIVATE_PATH, rssFeed({ title: 'Insider Briefing', link: 'https://private.example/', items: [{ title: 'Merger talks leak', guid: 'p1', link: 'https://private.example/scoop', description: 'Board meets Friday.' }] }), { contentType: 'application/rss+xml' });
+    privateUrl = feeds.url(PRIVATE_PATH);
+    const inB = (name: string, options: Record<string, unknown>, subcommand?: string) => discord.runCommand({ guildId: B, channelId: B_CHANNEL, userId: ADMIN, name, options, subcommand });
+    expect((await inB('feed', { url: privateUrl }, 'add')).content).toMatch(/Following/);
+    expect((await inB('subscribe', { query: 'merger talks' })).content).toMatch(/Subscribed/);
+  });
+
+  it("/why in server A about a story only server B's private feed has reveals neither its URL, token nor title", async () => {
+    const reply = (await run(READER, 'why', { url: 'https://private.example/scoop' })).content;
+    expect(reply).toMatch(/hasn't seen that story in the latest items of this server's 1 feed/);
+    for (const secret of ['secret', 'token', 'private.xml', privateUrl, 'Insider Briefing', 'Merger talks']) expect(reply).not.toContain(secret);
+    // server B itself is told about its own feed's story
+    const own = await discord.runCommand({ guildId: B, channelId: B_CHANNEL, userId: ADMIN, name: 'why', options: { url: 'https://private.example/scoop' } });
+    expect(own.content).toMatch(/Merger talks leak/);
+  });
+
+  it("/preview in server A never tries server B's items", async () => {
+    const reply = (await run(READER, 'preview', { query: 'merger talks' })).content;
+    expect(reply).toMatch(/matches nothing in the last \d+ items from this server's 1 feed/);
+    expect(reply).not.toContain('Insider Briefing');
+  });
+
+  it("autocomplete in server A lists only A's feeds and subscriptions", async () => {
+    for (const subcommand of ['remove', 'status', 'retry']) {
+      const choices = await discord.autocomplete({ guildId: GUILD, channelId: DESK, userId: ADMIN, name: 'feed', subcommand, options: {}, focused: 'url' });
+      expect(choices.map((c) => c.value)).toEqual([feeds.url('/world.xml')]);
+      const typed = await discord.autocomplete({ guildId: GUILD, channelId: DESK, userId: ADMIN, name: 'feed', subcommand, options: { url: 'private' }, focused: 'url' });
+      expect(typed).toEqual([]);
+      const inB = await discord.autocomplete({ guildId: B, channelId: B_CHANNEL, userId: ADMIN, name: 'feed', subcommand, options: { url: 'private' }, focused: 'url' });
+      expect(inB.map((c) => c.value)).toEqual([privateUrl]);
+    }
+    const subsA = await discord.autocomplete({ guildId: GUILD, channelId: DESK, userId: ADMIN, name: 'unsubscribe', options: {}, focused: 'subscription' });
+    expect(subsA.length).toBeGreaterThan(0);
+    for (const c of subsA) expect(c.name).not.toMatch(/merger/);
+    expect(await discord.autocomplete({ guildId: GUILD, channelId: DESK, userId: ADMIN, name: 'unsubscribe', options: { subscription: 'merger' }, focused: 'subscription' })).toEqual([]);
+    const subsB = await discord.autocomplete({ guildId: B, channelId: B_CHANNEL, userId: ADMIN, name: 'unsubscribe', options: {}, focused: 'subscription' });
+    expect(subsB.map((c) => c.name.split(' · ')[0])).toEqual(['merger talks']);
+  });
+
+  it("/feed status in server A does not describe server B's feed", async () => {
+    const reply = (await run(ADMIN, 'feed', { url: privateUrl }, DESK, 'status')).content;
+    expect(reply).toMatch(/doesn't follow/);
+    expect(reply).not.toContain('Insider Briefing');
+  });
+});
+
+// Finding 3 of issue 8: the query that took 9.7 s in the safety analysis is answered, deferred first.
+describe('/preview with costly-looking regexes', () => {
+  it('accepts /(.*a){20}/ … /(.*a){29}/ and tells exactly which matched', async () => {
+    const title = 'Banana banana banana banana banana banana banana banana'; // 24 × "a"
+    expect(title.split('a').length - 1).toBe(24);
+    feeds.set('/world.xml', rssFeed({ title: 'World Desk', link: 'https://news.example/', items: [{ title, guid: 'b1', link: 'https://news.example/bananas', description: 'Fruit news.', pubDate: 'Tue, 25 Nov 2026 09:00:00 GMT' }, ...items] }), { contentType: 'application/rss+xml' });
+    await app.pollNow();
+    const query = Array.from({ length: 10 }, (_, i) => `/(.*a){${20 + i}}/`).join(',');
+    const reply = await run(READER, 'preview', { query });
+    expect(reply.type).toBe('deferred');
+    expect(reply.content).toMatch(/would have matched 1 of the last \d+ items/);
+    expect(reply.content).toContain('Banana banana');
+    const matched = /matched (\/.*)$/m.exec(reply.content)![1]!;
+    expect(matched).toBe(['/(.*a){20}/', '/(.*a){21}/', '/(.*a){22}/', '/(.*a){23}/', '/(.*a){24}/'].join(', '));
+  });
+
+  it('refuses a query with more regexes than one query may hold', async () => {
+    const query = Array.from({ length: 11 }, (_, i) => `/x${i}/`).join(',');
+    const reply = await run(READER, 'preview', { query });
+    expect(reply.content).toMatch(/doesn't parse: too many regular expressions at 50 \(at most 10 per query\)/);
   });
 
   it('sent only valid requests', () => {

@@ -94,10 +94,15 @@ describe('parseQuery: errors with position and hint', () => {
     ['korea /abc', /^unclosed regex at 6/, 6],
     ['/a(b/', /invalid regex at 0/, 0],
     ['/korea/g', /regex flag `g` is not supported \(at 7\)/, 7],
-    ['/(a+)+$/', /regex at 0 is unsafe: it can take exponential time/, 0],
-    ['/(a|a)*$/', /regex at 0 is unsafe/, 0],
-    ['/^(\\w+\\s?)*$/', /unsafe/, 0],
-    ['/a.*b.*c.*d/', /unsafe: it can take .*polynomial time/, 0],
+    ['korea /missile(?= test)/', /^regex at 6: lookahead `\(\?=…\)` isn't supported \(at 14\): Herald's regular expressions run in linear time$/, 14],
+    ['/(?!x)y/', /^regex at 0: negative lookahead `\(\?!…\)` isn't supported \(at 1\)/, 1],
+    ['/(?<=north )korea/i', /^regex at 0: lookbehind `\(\?<=…\)` isn't supported/, 1],
+    ['/(?<!north )korea/', /negative lookbehind/, 1],
+    ['/(a)b\\1/', /^regex at 0: backreference `\\1` isn't supported \(at 5\): Herald's regular expressions run in linear time$/, 5],
+    ['/(?<w>a)\\k<w>/', /backreference `\\k<…>` isn't supported/, 8],
+    ['/a++/', /^invalid regex at 0: invalid nested repetition operator `\+\+` \(at 2\)/, 2],
+    ['/[a-z]{1000}/', /^regex at 0: it is too complex: \d+ steps when compiled, at most 250$/, 0],
+    [Array.from({ length: 11 }, (_, i) => `/x${i}/`).join(', '), /^too many regular expressions at 60 \(at most 10 per query\)$/, 60],
     [`/${'a'.repeat(QUERY_LIMITS.maxRegexLength + 1)}/`, /too long \(at most 100 characters\)/, 0],
     ['NOT NOT korea', /`NOT` right after `NOT`/, 4],
     ['"korea"missile', /unexpected `m` after the quote at 7/, 7],
@@ -116,7 +121,24 @@ describe('parseQuery: errors with position and hint', () => {
     expect(e.message).toBe(`the query is longer than ${QUERY_LIMITS.maxLength} characters`);
   });
 
-  it('accepts regexes whose worst case is at most quadratic', () => {
+  it('accepts regexes a backtracking engine would choke on: RE2 runs them in linear time', () => {
     expect(canonical('/korea.*missile/i')).toBe('/korea.*missile/i');
+    expect(canonical('/(a+)+$/')).toBe('/(a+)+$/');
+    expect(canonical('/a.*b.*c.*d/')).toBe('/a.*b.*c.*d/');
+    expect(canonical('/(?:\\S+\\s)*?\\S+X1/')).toBe('/(?:\\S+\\s)*?\\S+X1/');
+    const many = Array.from({ length: 10 }, (_, i) => `/(.*a){${20 + i}}/`).join(',');
+    expect(parseQuery(many).ok).toBe(true);
+  });
+
+  it('keeps i, m and s; drops u (RE2 is Unicode-aware already); refuses the rest', () => {
+    expect(canonical('/korea/smi')).toBe('/korea/ims');
+    expect(canonical('/korea/iu')).toBe('/korea/i');
+    expect(canonical('/\\p{L}+ é/u')).toBe('/\\p{L}+ é/');
+    expect(error('/korea/y').message).toMatch(/regex flag `y` is not supported \(at 7\)/);
+    expect(error('/korea/y').hint).toBe('use only i, m, s');
+  });
+
+  it('reads JavaScript spellings RE2 lacks', () => {
+    for (const text of ['/caf\\u00e9/', '/(?<year>\\d{4})/', '/a\\/b/']) expect(parseQuery(text).ok, text).toBe(true);
   });
 });
