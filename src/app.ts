@@ -106,11 +106,13 @@ export async function startApp(options: AppOptions): Promise<App> {
   const resumed = await alerts.drainOutbox();
   if (resumed) log.info({ event: 'outbox.resumed', count: resumed }, 'sent alerts left from the last run');
 
+  // A sweep in flight is awaited by stop(), so it never runs against a closed store.
+  let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () =>
-    store.sweepExpired().then(
+    (sweeping = store.sweepExpired().then(
       (removed) => removed && log.info({ event: 'store.swept', removed }, 'expired entries deleted'),
       (error: unknown) => log.warn({ event: 'store.sweep_failed', error: String(error) }, 'could not delete expired entries; trying again later'),
-    );
+    ));
   void sweep();
   const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
   sweeper.unref();
@@ -136,6 +138,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     (stopping ??= (async () => {
       await task?.destroy();
       clearInterval(sweeper);
+      await sweeping;
       poller.stop();
       // Finish what is in flight: the poll cycle, the sends it queued, the pending rating edits.
       await poller.runCycleInFlight();
