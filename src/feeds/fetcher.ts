@@ -11,6 +11,9 @@ import zlib from 'node:zlib';
 import { Agent, request } from 'undici';
 import { BlockedAddressError, checkHost, guardedLookup, isBlockedAddress, type IsBlocked } from './address-guard.js';
 import { cachedLookup } from './dns-cache.js';
+import { formatBytes } from './bytes.js';
+
+export { formatBytes };
 
 export interface FetcherOptions {
   /** Honest UA naming the bot + repo URL. */
@@ -112,13 +115,6 @@ function header(headers: Record<string, HeaderValue>, name: string): string | nu
   const v = headers[name];
   if (v === undefined) return null;
   return Array.isArray(v) ? (v.length ? v.join(', ') : null) : v;
-}
-
-export function formatBytes(n: number): string {
-  const mib = 1024 * 1024;
-  if (n >= mib) return `${Math.round((n / mib) * 10) / 10} MB`;
-  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
-  return `${n} bytes`;
 }
 
 function formatSeconds(ms: number): string {
