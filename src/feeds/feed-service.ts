@@ -147,7 +147,7 @@ export class FeedService {
       if (!feed) {
         feed = newFeedRecord(inspected.url, inspected.feed, this.deps.clock(), inspected);
         const seen = await this.deps.store.seen.get(feed.url);
-        await this.deps.store.seen.set(feed.url, findNewItems(seen, inspected.feed.items).next);
+        await this.deps.store.seen.set(feed.url, findNewItems(seen, inspected.feed.items, inspected.feed.siteUrl).next);
         await this.deps.store.recent.set(feed.url, recentItemsRecord(inspected.feed.items, this.deps.clock()));
         await this.deps.store.feeds.set(feed.url, feed);
       }

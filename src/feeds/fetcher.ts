@@ -159,18 +159,21 @@ export function parseMaxAge(headers: Record<string, HeaderValue>, capSeconds: nu
       result = Number.isNaN(exp) ? 0 : Math.max(0, Math.floor((exp - (Number.isNaN(base) ? nowMs : base)) / 1000));
     }
   }
-  if (result === null) return null;
-  return Math.min(result, capSeconds);
+  if (result === null || !Number.isFinite(result)) return result === null ? null : 0;
+  return Math.min(result, capSeconds, MAX_HEADER_SECONDS);
 }
 
-/** Retry-After as seconds (delta-seconds or HTTP date), or undefined. */
+/** Retry-After and max-age beyond this are not believed (a day; the scheduler bounds them again). */
+export const MAX_HEADER_SECONDS = 24 * 60 * 60;
+
+/** Retry-After as seconds (delta-seconds or HTTP date), at most MAX_HEADER_SECONDS, or undefined. */
 export function parseRetryAfter(value: string | null, nowMs = Date.now()): number | undefined {
   if (!value) return undefined;
   const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v);
+  if (/^\d+$/.test(v)) return Math.min(Number(v), MAX_HEADER_SECONDS);
   const t = Date.parse(v);
   if (Number.isNaN(t)) return undefined;
-  return Math.max(0, Math.ceil((t - nowMs) / 1000));
+  return Math.min(MAX_HEADER_SECONDS, Math.max(0, Math.ceil((t - nowMs) / 1000)));
 }
 
 function statusMessage(status: number): string {

@@ -24,6 +24,9 @@ export class FeedParseError extends Error {
 
 export type ParseResult = { ok: true; feed: ParsedFeed; encoding: string } | { ok: false; error: FeedParseError };
 
+/** What parses feed bytes: parseFeed in this thread, or the worker pool (parse-pool.ts). Never rejects. */
+export type FeedParser = (body: Uint8Array, opts: ParseOptions) => Promise<ParseResult>;
+
 export interface ParseOptions {
   contentType?: string | null;
   /** The feed's own URL: base for relative links when the feed declares none. */

@@ -251,6 +251,13 @@ describe('parseFeed: dates', () => {
     ]);
   });
 
+  it('absurd dates from a feed become null, never an unrepresentable time (issue 8, finding 12)', async () => {
+    const absurd = ['+275760-09-13T00:00:00.000Z', 'Sat, 13 Sep 275760 00:00:00 GMT', '9999-12-31T23:59:59Z', 'NaN', 'Infinity', '99999999999999999999', '-271821-04-20T00:00:00Z'];
+    for (const d of absurd) expect(parseFeedDate(d), d).toBeNull();
+    const items = await itemsOf(rss(absurd.map((d, i) => `<item><title>t${i}</title><link>https://a.example/${i}</link><pubDate>${d}</pubDate></item>`).join('')));
+    expect(items.map((i) => i.published)).toEqual(absurd.map(() => null));
+  });
+
   it('parseFeedDate reads zone-less times as UTC and rejects nonsense', () => {
     expect(parseFeedDate('2024-03-05 10:00:00')).toBe('2024-03-05T10:00:00.000Z');
     expect(parseFeedDate('Mon, 5 Mar 2024 10:00')).toBe('2024-03-05T10:00:00.000Z');
