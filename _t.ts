@@ -1,0 +1,16 @@
+import { readFileSync } from 'node:fs';
+import { ParsePool } from './src/feeds/parse-pool.ts';
+import { parseFeed } from './src/feeds/parse.ts';
+const pool = new ParsePool({ threads: 1 });
+const body = readFileSync('/work/wt/shared/feeds/feedjira__feedjira/spec/sample_feeds/CRE.xml');
+let t = performance.now();
+const r = await pool.parse(body, { url: 'https://x.example/' });
+console.log('first', performance.now() - t, r.ok && r.feed.items.length);
+t = performance.now();
+const r2 = await pool.parse(body, { url: 'https://x.example/' });
+console.log('second', performance.now() - t);
+const s = await parseFeed(body, { url: 'https://x.example/' });
+console.log(JSON.stringify(r2) === JSON.stringify(s));
+console.log(await pool.discover(Buffer.from('<link rel=alternate type=application/rss+xml href=/f.xml>'), 'https://a.example/'));
+console.log(await pool.opml(Buffer.from('<opml><body><outline xmlUrl="https://x.example/f"/></body></opml>')));
+await pool.close();
