@@ -112,11 +112,7 @@ export class ParsePool implements Parsers {
       maxThreads: this.threads,
       concurrentTasksPerWorker: 1,
       idleTimeout: 60_000,
-      resourceLimits: {
-        maxOldGenerationSizeMb: Math.max(16, options.maxHeapMb ?? DEFAULT_PARSE_HEAP_MB),
-        maxYoungGenerationSizeMb: 32,
-        stackSizeMb: 4,
-      },
+      resourceLimits: { maxOldGenerationSizeMb: Math.max(16, options.maxHeapMb ?? DEFAULT_PARSE_HEAP_MB) },
     });
     // piscina reports a worker that dies between jobs as an 'error' event; unhandled, that would end the process.
     this.piscina.on('error', (error: unknown) => {

@@ -2,10 +2,14 @@
 // heap or exits, to show that each failure stays inside its job (issue 8, finding 4).
 import { existsSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { parseOpml } from '../../src/feeds/opml.js';
 import { inThreadParsers, ParsePool } from '../../src/feeds/parse-pool.js';
 import { parseFeed } from '../../src/feeds/parse.js';
+import type { Fetcher } from '../../src/feeds/fetcher.js';
+import { Poller } from '../../src/feeds/poller.js';
+import { silentLogger } from '../../src/log.js';
+import { openStore } from '../../src/store/store.js';
 import { rssFeed } from '../harness/feed-server.js';
 
 const CORPUS = new URL('../../../shared/feeds/', import.meta.url);
@@ -117,5 +121,37 @@ describe('ParsePool against hostile jobs: each fails alone, the pool and the pro
     const page = await pool.discover(Buffer.from('hang'), 'https://site.example/');
     expect(page.ok ? null : page.error.message).toBe('the page took too long to read');
     expect(await pool.opml(Buffer.from('oom'))).toEqual({ ok: false, reason: 'the OPML file is too large or complex to read' });
+  });
+});
+
+describe('the poller on the pool', () => {
+  it('a gzip bomb served as a feed fails the poll with a clear error, once parsed, and the bot carries on', async () => {
+    const pool = new ParsePool({ threads: 1 });
+    const store = await openStore('memory://');
+    onTestFinished(async () => {
+      await pool.close();
+      await store.close();
+    });
+    const url = 'https://hostile.example/feed.xml';
+    const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024, '&'), { level: 9 });
+    const fetcher: Fetcher = {
+      fetch: async () => ({ kind: 'ok', status: 200, body: bomb, contentType: 'application/rss+xml', etag: null, lastModified: null, finalUrl: url, maxAgeSeconds: null }),
+      close: async () => undefined,
+    };
+    let parses = 0;
+    let now = new Date('2026-11-25T10:00:00.000Z');
+    const poller = new Poller({
+      store, fetcher, log: silentLogger, clock: () => now, feedUrls: () => [url], onNewItems: async () => undefined,
+      parse: (body, opts) => {
+        parses++;
+        return pool.parse(body, opts);
+      },
+    });
+    for (let i = 0; i < 2; i++) {
+      expect((await poller.runCycle()).outcomes.failed).toBe(1);
+      now = new Date(Date.parse((await store.feeds.get(url))!.nextPollAt!));
+    }
+    expect(parses).toBe(1);
+    expect((await store.feeds.get(url))!.lastError).toBe('the feed is larger than the 5 MB limit once decompressed');
   });
 });
