@@ -197,7 +197,7 @@ export class ParsePool implements Parsers {
 
 /** A private copy of the bytes, transferred to the worker (the caller's buffer may be a slice of a shared pool). */
 function copyOf(body: Uint8Array): Uint8Array {
-  return Uint8Array.prototype.slice.call(body);
+  return new Uint8Array(body);
 }
 
 /** The same parsers in this thread: for unit tests and tools that parse trusted input. */

@@ -189,6 +189,8 @@ export class Poller {
       const parsed = await this.parse(fetched.body, { contentType: fetched.contentType, url: fetched.finalUrl });
       if (!parsed.ok) {
         // Remember the broken body's hash (and why), but not its validators: the next poll must see the bytes again.
+        // A parser that crashed (or was busy or stopping) says nothing about the bytes: those are parsed again.
+        if (parsed.error.code === 'crashed') throw parsed.error;
         const base = record ?? blankFeedRecord(url, null, null, now);
         throw new BodyParseFailure(parsed.error.message, { ...base, bodyHash, bodyParseError: parsed.error.message });
       }

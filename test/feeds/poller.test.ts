@@ -1,7 +1,7 @@
 // The poller against a scripted fetcher, the real parser and an in-memory store, on a fake clock.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FetchError, type FetchOutcome, type Fetcher, type FetchRequest } from '../../src/feeds/fetcher.js';
-import { parseFeed } from '../../src/feeds/parse.js';
+import { FeedParseError, parseFeed } from '../../src/feeds/parse.js';
 import { Poller, type PollerDeps } from '../../src/feeds/poller.js';
 import { DAY_MS, DISABLE_AFTER_MS, MINUTE_MS } from '../../src/feeds/scheduler.js';
 import type { FeedItem } from '../../src/feeds/types.js';
@@ -357,6 +357,20 @@ describe('a body that fails to parse (issue 8, finding 4)', () => {
     }
     expect(parses).toBe(1);
     expect((await store.feeds.get(URL_A))!.lastError).toMatch(/not well-formed XML/);
+  });
+
+  it('a parser crash is not held against the bytes: they are parsed again next time', async () => {
+    const poller = makePoller({
+      parse: async (body, opts) => {
+        parses++;
+        return parses === 1 ? { ok: false, error: new FeedParseError('crashed', 'the feed could not be read (the parser stopped unexpectedly)') } : parseFeed(body, opts);
+      },
+    });
+    fake.answer(URL_A, ok([a1]));
+    expect((await poller.runCycle()).outcomes.failed).toBe(1);
+    now = new Date(Date.parse((await store.feeds.get(URL_A))!.nextPollAt!));
+    expect((await poller.runCycle()).outcomes['first-fetch']).toBe(1);
+    expect(parses).toBe(2);
   });
 
   it('/feed retry parses it again', async () => {
