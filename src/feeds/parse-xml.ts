@@ -107,10 +107,15 @@ export function lenientXml(text: string, meter?: (chars: number) => void): strin
     meter?.((at === -1 ? text.length : at + terminator.length) - from);
     return at;
   };
+  const tokens = /<!--|<!\[CDATA\[|&/g;
   let i = 0;
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (c === 0x3c /* < */ && text.startsWith('<!--', i)) {
+  for (;;) {
+    tokens.lastIndex = i;
+    const token = tokens.exec(text);
+    meter?.((token ? token.index + token[0].length : text.length) - i);
+    if (!token) break;
+    i = token.index;
+    if (token[0] === '<!--') {
       const end = findEnd('-->', i + 4, noCommentEndFrom);
       if (end === -1) {
         noCommentEndFrom = Math.min(noCommentEndFrom, i + 4);
@@ -118,7 +123,7 @@ export function lenientXml(text: string, meter?: (chars: number) => void): strin
       } else i = end + 3;
       continue;
     }
-    if (c === 0x3c && text.startsWith('<![CDATA[', i)) {
+    if (token[0] === '<![CDATA[') {
       const end = findEnd(']]>', i + 9, noCdataEndFrom);
       if (end === -1) {
         noCdataEndFrom = Math.min(noCdataEndFrom, i + 9);
@@ -126,29 +131,23 @@ export function lenientXml(text: string, meter?: (chars: number) => void): strin
       } else i = end + 3;
       continue;
     }
-    if (c === 0x26 /* & */) {
-      ENTITY_RE.lastIndex = i;
-      const m = ENTITY_RE.exec(text)!; // always matches: the bare `&` is an alternative
-      const [whole, name, numeric] = m;
-      meter?.(whole.length);
-      let replacement: string | null = null;
-      if (!numeric) {
-        if (name === undefined) replacement = '&amp;';
-        else if (!XML_PREDEFINED.has(name)) {
-          const code = HTML_ENTITIES.get(name);
-          replacement = code !== undefined ? `&#${code};` : `&amp;${name};`;
-        }
+    ENTITY_RE.lastIndex = i;
+    const [whole, name, numeric] = ENTITY_RE.exec(text)!; // always matches: the bare `&` is an alternative
+    meter?.(whole.length);
+    let replacement: string | null = null;
+    if (!numeric) {
+      if (name === undefined) replacement = '&amp;';
+      else if (!XML_PREDEFINED.has(name)) {
+        const code = HTML_ENTITIES.get(name);
+        replacement = code !== undefined ? `&#${code};` : `&amp;${name};`;
       }
-      if (replacement !== null) {
-        parts.push(text.slice(copied, i), replacement);
-        copied = i + whole.length;
-      }
-      i += whole.length;
-      continue;
     }
-    i++;
+    if (replacement !== null) {
+      parts.push(text.slice(copied, i), replacement);
+      copied = i + whole.length;
+    }
+    i += whole.length;
   }
-  meter?.(text.length); // the character walk itself
   let out = copied === 0 ? text : parts.join('') + text.slice(copied);
   // eslint-disable-next-line no-control-regex
   out = out.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '');
