@@ -159,8 +159,8 @@ export function parseMaxAge(headers: Record<string, HeaderValue>, capSeconds: nu
       result = Number.isNaN(exp) ? 0 : Math.max(0, Math.floor((exp - (Number.isNaN(base) ? nowMs : base)) / 1000));
     }
   }
-  if (result === null || !Number.isFinite(result)) return result === null ? null : 0;
-  return Math.min(result, capSeconds, MAX_HEADER_SECONDS);
+  if (result === null) return null;
+  return Math.min(Number.isNaN(result) ? 0 : result, capSeconds, MAX_HEADER_SECONDS);
 }
 
 /** Retry-After and max-age beyond this are not believed (a day; the scheduler bounds them again). */
