@@ -2,6 +2,7 @@
 // store polling 5,000 distinct feeds served by a local HTTP server on 127.0.0.1, three rounds.
 //   round 1 (cold): every feed answers 200 and is parsed; everything is marked seen.
 //   rounds 2–3 (steady): 30% of the feeds gained an item (200 + parse + one new item), 70% answer 304.
+// Parsing runs in the parse worker pool, as in the bot (its CPU is this process's too).
 // The server runs in a child process so the CPU figures are the bot's alone. Prints feeds/min per core (feeds per
 // CPU-minute of this process) and CPU µs per feed, with the heap after a full GC to show memory stays flat.
 // Run: npm run bench -- poll   (or: node --import tsx --expose-gc bench/poll.bench.ts)
@@ -15,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { isBlockedAddress } from '../src/feeds/address-guard.js';
 import { createCachingLookup } from '../src/feeds/dns-cache.js';
 import { createFetcher } from '../src/feeds/fetcher.js';
+import { ParsePool } from '../src/feeds/parse-pool.js';
 import { Poller, type CycleReport } from '../src/feeds/poller.js';
 import { silentLogger } from '../src/log.js';
 import { openStore } from '../src/store/store.js';
@@ -134,6 +136,7 @@ async function main(): Promise<void> {
     maxPerHost: 4,
   });
   const urls = Array.from({ length: FEEDS }, (_, i) => `http://feeds${Math.floor(i / FEEDS_PER_HOST)}.bench.test:${port}/feed/${i}.xml`);
+  const parsers = new ParsePool();
   let delivered = 0;
   let clock = Date.parse('2026-11-25T10:00:00Z');
   const poller = new Poller({
@@ -143,6 +146,7 @@ async function main(): Promise<void> {
     clock: () => new Date(clock),
     intervalMs: 2 * 60_000,
     feedUrls: () => urls,
+    parse: parsers.parse,
     onNewItems: async (_feed, items) => {
       delivered += items.length;
     },
@@ -188,6 +192,7 @@ async function main(): Promise<void> {
   );
 
   await fetcher.close();
+  await parsers.close();
   await store.close();
   child.disconnect();
   rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { UserFacingError } from '../src/discord/command.js';
 import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';
 import { FeedProblem } from '../src/feeds/feed-service.js';
 import { discordTime, feedHealth } from '../src/feeds/health.js';
-import { buildOpml, parseOpml } from '../src/feeds/opml.js';
+import { buildOpml } from '../src/feeds/opml.js';
 import { formatDuration } from '../src/feeds/scheduler.js';
 import type { Services } from '../src/services.js';
 import type { FeedRecord } from '../src/store/records.js';
@@ -205,7 +205,7 @@ async function importOpml(interaction: ChatInputCommandInteraction, services: Se
   const attachment = interaction.options.getAttachment('file', true);
   await deferPrivately(interaction);
   const data = await readAttachment(attachment, MAX_OPML_BYTES);
-  const parsed = parseOpml(data.toString('utf8'));
+  const parsed = await services.parsers.opml(data);
   if (!parsed.ok) throw new UserFacingError(`${attachment.name} isn't an OPML file Herald can read: ${parsed.reason}. Export the list from your feed reader as OPML and try again.`);
   const urls = [...new Set(parsed.feeds.map((f) => f.url))];
   if (urls.length === 0) throw new UserFacingError(`${attachment.name} lists no feeds (no <outline xmlUrl="…">). Export the list from your feed reader as OPML and try again.`);

@@ -9,6 +9,7 @@ import type { Command } from './discord/command.js';
 import { handleInteraction } from './discord/interactions.js';
 import { FeedService } from './feeds/feed-service.js';
 import { createFetcher, type Fetcher } from './feeds/fetcher.js';
+import { ParsePool, type Parsers } from './feeds/parse-pool.js';
 import { Poller, type CycleReport } from './feeds/poller.js';
 import { cronPeriodMs, SPREAD_SHARE } from './feeds/scheduler.js';
 import { silentLogger, type Logger } from './log.js';
@@ -30,6 +31,8 @@ export interface AppOptions {
   alertRetryMs?: number;
   /** Debounce of rating edits (ms). */
   ratingRefreshMs?: number;
+  /** Worker threads that parse feeds, pages and OPML (default: 1 on 2 cores, else 2). */
+  parseThreads?: number;
   /** Run the node-cron poll tick (default true; tests drive polling with pollNow). */
   schedulePolling?: boolean;
   /** Store options beyond STORE_URL (tests: a key prefix so runs sharing a server stay apart). */
@@ -54,9 +57,12 @@ export async function startApp(options: AppOptions): Promise<App> {
   const fetcher =
     options.fetcher ??
     createFetcher({ userAgent: config.userAgent, maxBytes: config.limits.feedBytes, allowPrivateAddresses: config.allowPrivateAddresses });
+  // Untrusted documents are parsed in worker threads with time and memory limits (parse-pool.ts).
+  const parsePool = new ParsePool({ threads: options.parseThreads, maxBytes: config.limits.feedBytes, log });
+  const parsers: Parsers = parsePool;
   const client = createDiscordClient(config.discordApiUrl);
 
-  const feeds = new FeedService({ store, fetcher, log, clock, defaultFeeds: config.defaultFeeds, maxFeedsPerGuild: config.limits.feedsPerGuild });
+  const feeds = new FeedService({ store, fetcher, log, clock, defaultFeeds: config.defaultFeeds, maxFeedsPerGuild: config.limits.feedsPerGuild, parsers });
   const subscriptions = new SubscriptionService({ store, log, clock, maxPerGuild: config.limits.subscriptionsPerGuild, maxRegexPerGuild: config.limits.regexPerGuild });
   const alerts = new AlertService({ store, subscriptions, feeds, rest: client.rest, log, clock, retryDelayMs: options.alertRetryMs });
   const ratings = new RatingService({ store, rest: client.rest, log, botUserId: () => client.user?.id ?? null, refreshDelayMs: options.ratingRefreshMs });
@@ -68,13 +74,14 @@ export async function startApp(options: AppOptions): Promise<App> {
     log,
     clock,
     intervalMs,
+    parse: parsers.parse,
     feedUrls: () => feeds.allFeedUrls(),
     onNewItems: (feed, items) => alerts.handleNewItems(feed, items),
     onDisabled: async (feed) => {
       await sendFeedDisabledNotices({ rest: client.rest, feeds, subscriptions, guildIds: () => client.guilds.cache.keys(), log }, feed);
     },
   });
-  const services: Services = { config, log, clock, store, fetcher, feeds, subscriptions, alerts, ratings, poller };
+  const services: Services = { config, log, clock, store, fetcher, parsers, feeds, subscriptions, alerts, ratings, poller };
   const commands = new Map(allCommands.map((c) => [c.data.name, c]));
 
   await Promise.all([feeds.load(), subscriptions.load()]);
@@ -94,7 +101,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   try {
     await client.login(config.discordToken);
   } catch (error) {
-    await Promise.allSettled([client.destroy(), store.close(), fetcher.close()]);
+    await Promise.allSettled([client.destroy(), store.close(), fetcher.close(), parsePool.close()]);
     throw error;
   }
   await ready;
@@ -146,7 +153,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       await alerts.idle();
       await ratings.flush();
       await client.destroy();
-      await Promise.allSettled([store.close(), fetcher.close()]);
+      await Promise.allSettled([store.close(), fetcher.close(), parsePool.close()]);
       log.info({ event: 'stop' }, 'Herald stopped');
     })());
   return { client, services, commands, pollNow, stop };

@@ -4,7 +4,7 @@ import { matchableItem } from './alerts/alert-service.js';
 import { REPOSITORY_URL } from './config/config.js';
 import { FeedProblem, normaliseFeedUrl } from './feeds/feed-service.js';
 import { createFetcher, FetchError } from './feeds/fetcher.js';
-import { parseFeed } from './feeds/parse.js';
+import { ParsePool, type Parsers } from './feeds/parse-pool.js';
 import type { ParsedFeed } from './feeds/types.js';
 import { evaluateQuery } from './match/evaluate.js';
 import { parseQuery, type Query } from './match/query.js';
@@ -17,6 +17,8 @@ export interface CheckOptions {
   query?: string;
   json?: boolean;
   allowPrivateAddresses?: boolean;
+  /** Where the feed is parsed. Default: a one-thread worker pool (a hostile feed can't hang or crash the check). */
+  parsers?: Parsers;
 }
 
 /** Runs `herald check`; returns the exit code. Output goes through `write`, one line per call. */
@@ -62,7 +64,13 @@ export async function runCheck(options: CheckOptions, write: (line: string) => v
         await fetcher.close();
       }
     }
-    const parsed = await parseFeed(body, { contentType, url: isFile ? null : source });
+    const pool = options.parsers ? null : new ParsePool({ threads: 1 });
+    let parsed;
+    try {
+      parsed = await (options.parsers ?? pool!).parse(body, { contentType, url: isFile ? null : source });
+    } finally {
+      await pool?.close();
+    }
     if (!parsed.ok) return fail(parsed.error.message);
     feed = parsed.feed;
   } catch (error) {

@@ -2,6 +2,7 @@ import type { AlertService } from './alerts/alert-service.js';
 import type { Config } from './config/config.js';
 import type { FeedService } from './feeds/feed-service.js';
 import type { Fetcher } from './feeds/fetcher.js';
+import type { Parsers } from './feeds/parse-pool.js';
 import type { Poller } from './feeds/poller.js';
 import type { Logger } from './log.js';
 import type { SubscriptionService } from './match/subscription-service.js';
@@ -15,6 +16,8 @@ export interface Services {
   clock: () => Date;
   store: Store;
   fetcher: Fetcher;
+  /** Parsing of untrusted documents (feeds, pages, OPML) in worker threads. */
+  parsers: Parsers;
   feeds: FeedService;
   subscriptions: SubscriptionService;
   alerts: AlertService;

@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runCheck } from '../src/cli.js';
+import { ParsePool } from '../src/feeds/parse-pool.js';
 import { rssFeed, startFeedServer, type FeedServer } from './harness/feed-server.js';
 
 const feedXml = rssFeed({
@@ -39,6 +41,21 @@ async function check(options: Parameters<typeof runCheck>[0]) {
 }
 
 describe('herald check', () => {
+  it('refuses a gzip bomb with a clear error instead of running out of memory (issue 8, finding 5)', async () => {
+    const bomb = join(dir, 'bomb.xml');
+    writeFileSync(bomb, gzipSync(Buffer.alloc(50 * 1024 * 1024, '&'), { level: 9 }));
+    const { code, lines } = await check({ target: bomb, json: true });
+    expect(code).toBe(1);
+    expect(JSON.parse(lines[0]!).error).toBe('the feed is larger than the 5 MB limit once decompressed');
+  });
+
+  it('parses in a worker thread when run the way npm run herald runs it (tsx)', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'check', file, '--json'], { encoding: 'utf8', env: { ...process.env, ALLOW_PRIVATE_ADDRESSES: '' } });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual(['a', 'b', 'c']);
+  });
+
   it('prints a local file as JSON lines with canonical links', async () => {
     const { code, lines } = await check({ target: file, json: true });
     expect(code).toBe(0);
@@ -124,8 +141,11 @@ describe('herald check on every corpus feed', () => {
     const paths = present!.trim().split('\n').slice(1).map((line) => line.split('\t')[0]!);
     expect(paths.length).toBeGreaterThan(800);
     let ok = 0;
+    // One worker pool for all 800 files (each check would otherwise start and stop its own).
+    const parsers = new ParsePool({ threads: 1 });
+    onTestFinished(() => parsers.close());
     for (const path of paths) {
-      const { code, lines } = await check({ target: join(corpus, path), json: true });
+      const { code, lines } = await check({ target: join(corpus, path), json: true, parsers });
       if (code === 0) {
         ok++;
         for (const line of lines) expect(Object.keys(JSON.parse(line))).toEqual(expect.arrayContaining(['id', 'title', 'link', 'published', 'image', 'author', 'categories']));

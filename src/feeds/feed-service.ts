@@ -4,9 +4,8 @@ import type { Store } from '../store/store.js';
 import { KeyedLock } from '../store/store.js';
 import { canonicalLink } from './canonical-link.js';
 import { blankFeedRecord } from './feed-record.js';
-import { discoverFeedLinks } from './discover.js';
 import { FetchError, type Fetcher } from './fetcher.js';
-import { parseFeed } from './parse.js';
+import { inThreadParsers, type Parsers } from './parse-pool.js';
 import { recentItemsRecord } from './recent.js';
 import { findNewItems } from './seen.js';
 import type { ParsedFeed } from './types.js';
@@ -41,6 +40,8 @@ export interface FeedServiceDeps {
   clock: () => Date;
   defaultFeeds: string[];
   maxFeedsPerGuild: number;
+  /** Where feed bodies and pages are parsed: the worker pool in the app. Default: in this thread. */
+  parsers?: Parsers;
 }
 
 /** Normalises a URL a user typed: http(s) only, absolute, fragment dropped. */
@@ -112,11 +113,14 @@ export class FeedService {
       throw error;
     }
     if (outcome.kind !== 'ok') throw new FeedProblem('fetch', `Couldn't fetch ${url}: the server sent no content.`);
-    const parsed = await parseFeed(outcome.body, { contentType: outcome.contentType, url: outcome.finalUrl });
+    const parsers = this.deps.parsers ?? inThreadParsers;
+    const parsed = await parsers.parse(outcome.body, { contentType: outcome.contentType, url: outcome.finalUrl });
     if (parsed.ok) return { url: outcome.finalUrl, feed: parsed.feed, etag: outcome.etag, lastModified: outcome.lastModified };
 
     if (parsed.error.code === 'html-page' && depth === 0) {
-      const found = discoverFeedLinks(outcome.body.toString('utf8'), outcome.finalUrl);
+      const discovered = await parsers.discover(outcome.body, outcome.finalUrl);
+      if (!discovered.ok) throw new FeedProblem('parse', `${url} is a web page Herald couldn't search for feeds: ${discovered.error.message}.`);
+      const found = discovered.feeds;
       if (found.length === 1) return this.inspect(found[0]!.url, 1);
       if (found.length > 1) {
         throw new FeedProblem('several-feeds', `That page offers ${found.length} feeds; add the one you want by its URL.`, found);
@@ -147,7 +151,7 @@ export class FeedService {
       if (!feed) {
         feed = newFeedRecord(inspected.url, inspected.feed, this.deps.clock(), inspected);
         const seen = await this.deps.store.seen.get(feed.url);
-        await this.deps.store.seen.set(feed.url, findNewItems(seen, inspected.feed.items).next);
+        await this.deps.store.seen.set(feed.url, findNewItems(seen, inspected.feed.items, inspected.feed.siteUrl).next);
         await this.deps.store.recent.set(feed.url, recentItemsRecord(inspected.feed.items, this.deps.clock()));
         await this.deps.store.feeds.set(feed.url, feed);
       }

@@ -11,6 +11,9 @@ import zlib from 'node:zlib';
 import { Agent, request } from 'undici';
 import { BlockedAddressError, checkHost, guardedLookup, isBlockedAddress, type IsBlocked } from './address-guard.js';
 import { cachedLookup } from './dns-cache.js';
+import { formatBytes } from './bytes.js';
+
+export { formatBytes };
 
 export interface FetcherOptions {
   /** Honest UA naming the bot + repo URL. */
@@ -114,13 +117,6 @@ function header(headers: Record<string, HeaderValue>, name: string): string | nu
   return Array.isArray(v) ? (v.length ? v.join(', ') : null) : v;
 }
 
-export function formatBytes(n: number): string {
-  const mib = 1024 * 1024;
-  if (n >= mib) return `${Math.round((n / mib) * 10) / 10} MB`;
-  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
-  return `${n} bytes`;
-}
-
 function formatSeconds(ms: number): string {
   const s = ms / 1000;
   return s >= 1 ? `${Math.round(s * 10) / 10} s` : `${ms} ms`;
@@ -164,17 +160,20 @@ export function parseMaxAge(headers: Record<string, HeaderValue>, capSeconds: nu
     }
   }
   if (result === null) return null;
-  return Math.min(result, capSeconds);
+  return Math.min(Number.isNaN(result) ? 0 : result, capSeconds, MAX_HEADER_SECONDS);
 }
 
-/** Retry-After as seconds (delta-seconds or HTTP date), or undefined. */
+/** Retry-After and max-age beyond this are not believed (a day; the scheduler bounds them again). */
+export const MAX_HEADER_SECONDS = 24 * 60 * 60;
+
+/** Retry-After as seconds (delta-seconds or HTTP date), at most MAX_HEADER_SECONDS, or undefined. */
 export function parseRetryAfter(value: string | null, nowMs = Date.now()): number | undefined {
   if (!value) return undefined;
   const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v);
+  if (/^\d+$/.test(v)) return Math.min(Number(v), MAX_HEADER_SECONDS);
   const t = Date.parse(v);
   if (Number.isNaN(t)) return undefined;
-  return Math.max(0, Math.ceil((t - nowMs) / 1000));
+  return Math.min(MAX_HEADER_SECONDS, Math.max(0, Math.ceil((t - nowMs) / 1000)));
 }
 
 function statusMessage(status: number): string {

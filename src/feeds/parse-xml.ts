@@ -83,22 +83,72 @@ function oneLine(s: string, max = 160): string {
 
 const XML_PREDEFINED = new Set(['amp', 'lt', 'gt', 'quot', 'apos']);
 
+const ENTITY_RE = /&(?:([A-Za-z_][\w.-]{0,40});|(#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};))?/y;
+
 /**
  * The lenient pre-pass: escapes stray `&`, turns HTML named entities into numeric references and
  * undefined ones into literal text (all outside CDATA and comments), and drops control characters
  * XML forbids.
+ *
+ * One pass, linear in the input: an unclosed `<!--` or `<![CDATA[` is plain text (as XML parsers
+ * would report it), and once a terminator is known to be absent from some point on, it is never
+ * searched for again (a regex like `<!--[\s\S]*?-->` rescans to the end for every unclosed
+ * opener: quadratic). `meter`, a test seam, is told how many characters each search examined.
  */
-export function lenientXml(text: string): string {
-  let out = text.replace(
-    /<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|&(?:([A-Za-z_][\w.-]{0,40});|(#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};))?/g,
-    (m, name: string | undefined, numeric: string | undefined) => {
-      if (m[0] === '<' || numeric) return m;
-      if (name === undefined) return '&amp;';
-      if (XML_PREDEFINED.has(name)) return m;
-      const code = HTML_ENTITIES.get(name);
-      return code !== undefined ? `&#${code};` : `&amp;${name};`;
-    },
-  );
+export function lenientXml(text: string, meter?: (chars: number) => void): string {
+  const parts: string[] = [];
+  let copied = 0; // text[copied, i) is still to be copied verbatim
+  // Where a search for a terminator last came up empty: none exists at or after that point.
+  let noCommentEndFrom = Infinity;
+  let noCdataEndFrom = Infinity;
+  const findEnd = (terminator: string, from: number, noneFrom: number): number => {
+    if (from >= noneFrom) return -1;
+    const at = text.indexOf(terminator, from);
+    meter?.((at === -1 ? text.length : at + terminator.length) - from);
+    return at;
+  };
+  const tokens = /<!--|<!\[CDATA\[|&/g;
+  let i = 0;
+  for (;;) {
+    tokens.lastIndex = i;
+    const token = tokens.exec(text);
+    meter?.((token ? token.index + token[0].length : text.length) - i);
+    if (!token) break;
+    i = token.index;
+    if (token[0] === '<!--') {
+      const end = findEnd('-->', i + 4, noCommentEndFrom);
+      if (end === -1) {
+        noCommentEndFrom = Math.min(noCommentEndFrom, i + 4);
+        i += 4;
+      } else i = end + 3;
+      continue;
+    }
+    if (token[0] === '<![CDATA[') {
+      const end = findEnd(']]>', i + 9, noCdataEndFrom);
+      if (end === -1) {
+        noCdataEndFrom = Math.min(noCdataEndFrom, i + 9);
+        i += 9;
+      } else i = end + 3;
+      continue;
+    }
+    ENTITY_RE.lastIndex = i;
+    const [whole, name, numeric] = ENTITY_RE.exec(text)!; // always matches: the bare `&` is an alternative
+    meter?.(whole.length);
+    let replacement: string | null = null;
+    if (!numeric) {
+      if (name === undefined) replacement = '&amp;';
+      else if (!XML_PREDEFINED.has(name)) {
+        const code = HTML_ENTITIES.get(name);
+        replacement = code !== undefined ? `&#${code};` : `&amp;${name};`;
+      }
+    }
+    if (replacement !== null) {
+      parts.push(text.slice(copied, i), replacement);
+      copied = i + whole.length;
+    }
+    i += whole.length;
+  }
+  let out = copied === 0 ? text : parts.join('') + text.slice(copied);
   // eslint-disable-next-line no-control-regex
   out = out.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '');
   return out;

@@ -1,11 +1,16 @@
 // Feed bytes (+ Content-Type) → normalised items, or a typed error. Never throws.
 import { gunzipSync } from 'node:zlib';
+import { DEFAULT_MAX_FEED_BYTES, formatBytes } from './bytes.js';
 import { decodeFeedBytes } from './decode.js';
 import { isJsonFeed, normaliseJsonFeed } from './parse-json.js';
 import { parseXmlFeed, sniffRoot } from './parse-xml.js';
 import type { ParsedFeed } from './types.js';
 
-export type FeedParseErrorCode = 'empty' | 'html-page' | 'not-a-feed' | 'malformed';
+/**
+ * `too-large`: over the byte cap once decompressed, or past the parser's memory limit. `timeout`: past the parser's
+ * time limit. `crashed`: the parser's worker died. The last three come from the worker pool (parse-pool.ts).
+ */
+export type FeedParseErrorCode = 'empty' | 'html-page' | 'not-a-feed' | 'malformed' | 'too-large' | 'timeout' | 'crashed';
 
 export class FeedParseError extends Error {
   readonly code: FeedParseErrorCode;
@@ -19,14 +24,19 @@ export class FeedParseError extends Error {
 
 export type ParseResult = { ok: true; feed: ParsedFeed; encoding: string } | { ok: false; error: FeedParseError };
 
+/** What parses feed bytes: parseFeed in this thread, or the worker pool (parse-pool.ts). Never rejects. */
+export type FeedParser = (body: Uint8Array, opts: ParseOptions) => Promise<ParseResult>;
+
 export interface ParseOptions {
   contentType?: string | null;
   /** The feed's own URL: base for relative links when the feed declares none. */
   url?: string | null;
+  /**
+   * Byte cap on a body that arrives gzipped without Content-Encoding, after decompression: the same cap the fetcher
+   * puts on downloads (MAX_FEED_BYTES), so every decompressed byte counts. Default 5 MiB.
+   */
+  maxBytes?: number;
 }
-
-/** Bodies larger than this after gunzip are refused (the fetcher caps downloads separately). */
-const MAX_GUNZIP_BYTES = 64 * 1024 * 1024;
 
 const FEED_ROOTS = /^(?:[\w.-]+:)?(?:rss|feed|RDF|rdf|channel)$/;
 
@@ -43,9 +53,13 @@ async function parseInner(body: Uint8Array, opts: ParseOptions): Promise<ParseRe
   if (!body || body.byteLength === 0) return fail('empty', 'the URL returned an empty response');
   // A .gz feed served without Content-Encoding.
   if (body[0] === 0x1f && body[1] === 0x8b) {
+    const maxBytes = Math.max(1, opts.maxBytes ?? DEFAULT_MAX_FEED_BYTES);
     try {
-      body = gunzipSync(body, { maxOutputLength: MAX_GUNZIP_BYTES });
-    } catch {
+      body = gunzipSync(body, { maxOutputLength: maxBytes });
+    } catch (e) {
+      if ((e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+        return fail('too-large', `the feed is larger than the ${formatBytes(maxBytes)} limit once decompressed`);
+      }
       return fail('malformed', 'the response is compressed data that could not be decompressed');
     }
   }

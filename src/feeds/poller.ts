@@ -6,7 +6,7 @@ import { KeyedLock, StoreUnavailableError, type Store } from '../store/store.js'
 import { FetchError, type Fetcher } from './fetcher.js';
 import { disabledReasonFor } from './health.js';
 import { blankFeedRecord } from './feed-record.js';
-import { parseFeed } from './parse.js';
+import { parseFeed, type FeedParser } from './parse.js';
 import { recentItemsRecord } from './recent.js';
 import { DEFAULT_INTERVAL_MS, isDue, jitterMs, nextPollAfterFailure, nextPollAfterSuccess, shouldDisable } from './scheduler.js';
 import { findNewItems } from './seen.js';
@@ -35,8 +35,8 @@ export interface PollerDeps {
   concurrency?: number;
   /** Waits between fetches when a cycle is spread; resolves early when the signal aborts. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-  /** The feed parser (a test seam, to count parses). Default parseFeed. */
-  parse?: typeof parseFeed;
+  /** The feed parser: the worker pool in the app (parse-pool.ts), the in-thread parseFeed by default (tests). */
+  parse?: FeedParser;
 }
 
 export type PollOutcome = 'new-items' | 'unchanged' | 'not-modified' | 'first-fetch' | 'failed' | 'disabled' | 'skipped';
@@ -72,7 +72,7 @@ export class Poller {
   private readonly perFeed = new KeyedLock();
   private readonly stopper = new AbortController();
   readonly intervalMs: number;
-  private readonly parse: typeof parseFeed;
+  private readonly parse: FeedParser;
 
   constructor(private readonly deps: PollerDeps) {
     this.intervalMs = deps.intervalMs ?? DEFAULT_INTERVAL_MS;
@@ -152,7 +152,8 @@ export class Poller {
     return this.perFeed.run(url, async () => {
       const record = await this.deps.store.feeds.get(url);
       if (record) {
-        await this.deps.store.feeds.set(url, { ...record, disabledReason: null, disabledAt: null, consecutiveFailures: 0, firstFailureAt: null, nextPollAt: null });
+        // A retry parses the body again even when it has not changed (bodyHash cleared).
+        await this.deps.store.feeds.set(url, { ...record, disabledReason: null, disabledAt: null, consecutiveFailures: 0, firstFailureAt: null, nextPollAt: null, bodyHash: null, bodyParseError: null });
         if (record.disabledReason) this.deps.log.info({ event: 'feed.reenabled', feed: url }, 'feed re-enabled');
       }
       const result = await this.pollFeedNow(url, true);
@@ -186,20 +187,29 @@ export class Poller {
       }
       const bodyHash = createHash('sha1').update(fetched.body).digest('base64');
       if (record && record.bodyHash === bodyHash) {
+        // The same bytes as last time: a body that failed to parse fails again, without paying for the parse.
+        if (record.bodyParseError) throw new BodyParseFailure(record.bodyParseError, record);
         await store.feeds.set(url, succeeded(record, now, fetched, nextPollAt));
         return { outcome: 'unchanged', newItems: 0 };
       }
       const parsed = await this.parse(fetched.body, { contentType: fetched.contentType, url: fetched.finalUrl });
-      if (!parsed.ok) throw parsed.error;
+      if (!parsed.ok) {
+        // Remember the broken body's hash (and why), but not its validators: the next poll must see the bytes again.
+        // A parser that crashed (or was busy or stopping) says nothing about the bytes: those are parsed again.
+        if (parsed.error.code === 'crashed') throw parsed.error;
+        const base = record ?? blankFeedRecord(url, null, null, now);
+        throw new BodyParseFailure(parsed.error.message, { ...base, bodyHash, bodyParseError: parsed.error.message });
+      }
 
       const base: FeedRecord = record ?? blankFeedRecord(url, parsed.feed.title, parsed.feed.siteUrl, now);
       const seen = await store.seen.get(url);
-      const { newItems, next } = findNewItems(seen, parsed.feed.items);
+      const { newItems, next } = findNewItems(seen, parsed.feed.items, parsed.feed.siteUrl);
       const updated: FeedRecord = {
         ...succeeded(base, now, fetched, nextPollAt),
         title: parsed.feed.title || base.title,
         siteUrl: parsed.feed.siteUrl ?? base.siteUrl,
         bodyHash,
+        bodyParseError: null,
         lastNewItemAt: newItems.length ? now.toISOString() : base.lastNewItemAt,
       };
       if (newItems.length) {
@@ -213,7 +223,7 @@ export class Poller {
       return { outcome: newItems.length ? 'new-items' : 'unchanged', newItems: newItems.length };
     } catch (error) {
       if (error instanceof StoreUnavailableError) throw error; // not the feed's failure: nothing recorded, retried next cycle
-      return this.failed(url, record, now, error);
+      return this.failed(url, error instanceof BodyParseFailure ? error.record : record, now, error);
     }
   }
 
@@ -251,6 +261,17 @@ export class Poller {
       log.error({ event: 'feed.disabled_notice_failed', feed: url, error: String(noticeError) }, 'could not send the feed-disabled notices');
     }
     return { outcome: 'disabled', newItems: 0 };
+  }
+}
+
+/** A body that did not parse; `record` carries its hash and the reason, to be stored with the failure. */
+class BodyParseFailure extends Error {
+  override name = 'BodyParseFailure';
+  constructor(
+    message: string,
+    readonly record: FeedRecord,
+  ) {
+    super(message);
   }
 }
 

@@ -20,6 +20,11 @@ export const DAY_MS = 24 * HOUR_MS;
 export const BACKOFF_CAP_MS = DAY_MS;
 /** A feed failing this long (since its first failure in a row) is disabled. */
 export const DISABLE_AFTER_MS = 3 * DAY_MS;
+/**
+ * The longest a server's Cache-Control max-age or Retry-After may hold a feed back. Headers are untrusted input:
+ * `Retry-After: 99999999999999999999` must not push a date past what Date can represent.
+ */
+export const MAX_SERVER_HOLD_MS = DAY_MS;
 /** Used when the cron's period can't be worked out. */
 export const DEFAULT_INTERVAL_MS = 2 * MINUTE_MS;
 /** Share of the period the fetches of one cycle are spread over; the rest is headroom to finish before the next tick. */
@@ -73,14 +78,26 @@ export function backoffMs(failures: number, intervalMs: number, capMs = BACKOFF_
   return Math.min(intervalMs * 2 ** Math.min(n - 1, 40), capMs);
 }
 
-/** After a success: held back only by the server's max-age (already capped by the fetcher), else the next tick. */
+/** A header's seconds as bounded milliseconds: 0 for junk (NaN, negative), at most MAX_SERVER_HOLD_MS. */
+export function boundedServerHoldMs(seconds: number | null | undefined): number {
+  if (typeof seconds !== 'number' || !(seconds > 0)) return 0; // also NaN
+  return Math.min(seconds * 1000, MAX_SERVER_HOLD_MS);
+}
+
+/** An ISO string for a time, or null when the time is not one Date can represent. */
+function isoOrNull(ms: number): string | null {
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : null;
+}
+
+/** After a success: held back only by the server's max-age (at most a day), else the next tick. */
 export function nextPollAfterSuccess(polledAt: Date, maxAgeSeconds: number | null | undefined): string | null {
-  return maxAgeSeconds && maxAgeSeconds > 0 ? new Date(polledAt.getTime() + maxAgeSeconds * 1000).toISOString() : null;
+  const hold = boundedServerHoldMs(maxAgeSeconds);
+  return hold > 0 ? isoOrNull(polledAt.getTime() + hold) : null;
 }
 
 /**
- * After a failure: backoff from the interval (or the server's Retry-After when longer), but never past the moment the
- * feed would be disabled, so it is disabled at about 3 days, not up to a day later.
+ * After a failure: backoff from the interval (or the server's Retry-After when longer, at most a day), but never past
+ * the moment the feed would be disabled, so it is disabled at about 3 days, not up to a day later.
  */
 export function nextPollAfterFailure(input: {
   polledAt: Date;
@@ -89,15 +106,18 @@ export function nextPollAfterFailure(input: {
   firstFailureAt: string;
   retryAfterSeconds?: number | undefined;
 }): string {
-  const wait = Math.max(backoffMs(input.failures, input.intervalMs), (input.retryAfterSeconds ?? 0) * 1000);
-  const disableAt = Date.parse(input.firstFailureAt) + DISABLE_AFTER_MS;
-  const at = input.polledAt.getTime() + wait;
-  return new Date(at > disableAt && input.polledAt.getTime() < disableAt ? disableAt : at).toISOString();
+  const polled = input.polledAt.getTime();
+  const wait = Math.max(backoffMs(input.failures, input.intervalMs), boundedServerHoldMs(input.retryAfterSeconds));
+  const disableAt = Date.parse(input.firstFailureAt) + DISABLE_AFTER_MS; // NaN for a corrupt record: ignored
+  const at = polled + wait;
+  return isoOrNull(at > disableAt && polled < disableAt ? disableAt : at) ?? input.polledAt.toISOString();
 }
 
-/** True once a feed has been failing for about 3 days. */
+/** True once a feed has been failing for about 3 days (or since a time that can't be read: fail safe, disable). */
 export function shouldDisable(firstFailureAt: string | null, now: Date): boolean {
-  return firstFailureAt !== null && now.getTime() - Date.parse(firstFailureAt) >= DISABLE_AFTER_MS - MINUTE_MS;
+  if (firstFailureAt === null) return false;
+  const since = Date.parse(firstFailureAt);
+  return Number.isNaN(since) || now.getTime() - since >= DISABLE_AFTER_MS - MINUTE_MS;
 }
 
 /** Is a feed due at `at`? Disabled feeds never are; others unless max-age or backoff holds them back. */
@@ -105,7 +125,10 @@ export function isDue(record: { disabledReason: string | null; nextPollAt: strin
   if (!record) return true;
   if (record.disabledReason) return false;
   if (!record.nextPollAt) return true;
-  return Date.parse(record.nextPollAt) - slackMs(intervalMs) <= at.getTime();
+  const next = Date.parse(record.nextPollAt);
+  // An unreadable time holds nothing back; a time past the longest hold (a day) is not believed either.
+  if (Number.isNaN(next) || next - at.getTime() > Math.max(BACKOFF_CAP_MS, MAX_SERVER_HOLD_MS) + intervalMs) return true;
+  return next - slackMs(intervalMs) <= at.getTime();
 }
 
 /** "2 minutes", "1 hour", "3 days": for replies and notices. */

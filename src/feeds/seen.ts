@@ -11,24 +11,44 @@ export interface NewItemsResult {
   next: SeenRecord;
 }
 
+/** Loose URL equality for "is this the feed's own site": scheme, `www.`, trailing slashes and case of the host aside. */
+function sameSite(link: string, siteUrl: string): boolean {
+  const loose = (u: string) => u.replace(/^https?:\/\/(?:www\.)?/i, '').replace(/\/+$/, '').replace(/^[^/]*/, (host) => host.toLowerCase());
+  return loose(link) === loose(siteUrl);
+}
+
+/**
+ * The links that identify an item in this fetch: those unique within the feed and not the feed's own site URL.
+ * Podcast feeds often give every episode the show's page as `<link>`; such a link says nothing about which item it is.
+ */
+export function identifyingLinks(items: FeedItem[], siteUrl: string | null | undefined): Set<string> {
+  const counts = new Map<string, number>();
+  for (const item of items) if (item.link) counts.set(item.link, (counts.get(item.link) ?? 0) + 1);
+  const result = new Set<string>();
+  for (const [link, n] of counts) if (n === 1 && !(siteUrl && sameSite(link, siteUrl))) result.add(link);
+  return result;
+}
+
 /**
  * Newness is by item id (never by date: a bumped pubDate or a feed where every item shares one timestamp must
- * neither re-post nor miss), plus the link, so a feed that re-issues an item under a new id is not re-posted.
+ * neither re-post nor miss), plus the link where it identifies the item (see identifyingLinks), so a feed that
+ * re-issues an item under a new id is not re-posted. `siteUrl` is the feed's own site (its channel link).
  */
-export function findNewItems(seen: SeenRecord | undefined, items: FeedItem[]): NewItemsResult {
+export function findNewItems(seen: SeenRecord | undefined, items: FeedItem[], siteUrl?: string | null): NewItemsResult {
   const cap = Math.max(SEEN_MIN, items.length * SEEN_FEED_MULTIPLE);
   const ids = new Set(seen?.ids ?? []);
   const links = new Set(seen?.links ?? []);
+  const identifying = identifyingLinks(items, siteUrl);
   const fresh: Array<{ item: FeedItem; position: number }> = [];
   const batchIds = new Set<string>();
   const batchLinks = new Set<string>();
 
   items.forEach((item, position) => {
     if (ids.has(item.id) || batchIds.has(item.id)) return;
-    const repeatedLink = item.link !== null && (links.has(item.link) || batchLinks.has(item.link));
     batchIds.add(item.id);
-    if (item.link) batchLinks.add(item.link);
-    if (!repeatedLink) fresh.push({ item, position });
+    const link = item.link !== null && identifying.has(item.link) ? item.link : null;
+    if (link) batchLinks.add(link);
+    if (link === null || !links.has(link)) fresh.push({ item, position });
   });
 
   const next: SeenRecord = {

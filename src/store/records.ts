@@ -10,6 +10,8 @@ export interface FeedRecord {
   lastModified: string | null;
   /** sha1 of the last body parsed, to skip parsing a byte-identical answer. */
   bodyHash: string | null;
+  /** Why the body with `bodyHash` could not be parsed (null when it parsed): an unchanged broken body fails again unparsed. */
+  bodyParseError?: string | null;
   addedAt: string;
   lastPolledAt: string | null;
   lastSuccessAt: string | null;

@@ -429,6 +429,16 @@ describe('max-age', () => {
     expect(parseRetryAfter('soon')).toBeUndefined();
     expect(parseRetryAfter(null)).toBeUndefined();
   });
+
+  it('bounds Retry-After and max-age at a day, both forms (issue 8, finding 12)', () => {
+    const now = Date.parse('Mon, 01 Jan 2024 00:00:00 GMT');
+    expect(parseRetryAfter('99999999999999999999', now)).toBe(86_400);
+    expect(parseRetryAfter('Fri, 31 Dec 9999 23:59:59 GMT', now)).toBe(86_400);
+    expect(parseRetryAfter('Sun, 31 Dec 2023 00:00:00 GMT', now)).toBe(0);
+    expect(parseMaxAge({ 'cache-control': 'max-age=99999999999999999999' }, Infinity)).toBe(86_400);
+    expect(parseMaxAge({ 'cache-control': `max-age=${'9'.repeat(400)}` }, Infinity)).toBe(86_400);
+    expect(parseMaxAge({ expires: 'Fri, 31 Dec 9999 23:59:59 GMT', date: 'Mon, 01 Jan 2024 00:00:00 GMT' }, Infinity)).toBe(86_400);
+  });
 });
 
 describe('concurrency caps', () => {

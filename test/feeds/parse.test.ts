@@ -3,6 +3,7 @@ import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { FeedParseError, parseFeed, type ParseResult } from '../../src/feeds/parse.js';
 import { parseFeedDate } from '../../src/feeds/parse-util.js';
+import { lenientXml, parseXmlFeed } from '../../src/feeds/parse-xml.js';
 import type { FeedItem, ParsedFeed } from '../../src/feeds/types.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -250,6 +251,13 @@ describe('parseFeed: dates', () => {
     ]);
   });
 
+  it('absurd dates from a feed become null, never an unrepresentable time (issue 8, finding 12)', async () => {
+    const absurd = ['+275760-09-13T00:00:00.000Z', 'Sat, 13 Sep 275760 00:00:00 GMT', '9999-12-31T23:59:59Z', 'NaN', 'Infinity', '99999999999999999999', '-271821-04-20T00:00:00Z'];
+    for (const d of absurd) expect(parseFeedDate(d), d).toBeNull();
+    const items = await itemsOf(rss(absurd.map((d, i) => `<item><title>t${i}</title><link>https://a.example/${i}</link><pubDate>${d}</pubDate></item>`).join('')));
+    expect(items.map((i) => i.published)).toEqual(absurd.map(() => null));
+  });
+
   it('parseFeedDate reads zone-less times as UTC and rejects nonsense', () => {
     expect(parseFeedDate('2024-03-05 10:00:00')).toBe('2024-03-05T10:00:00.000Z');
     expect(parseFeedDate('Mon, 5 Mar 2024 10:00')).toBe('2024-03-05T10:00:00.000Z');
@@ -380,6 +388,25 @@ describe('parseFeed: errors and robustness', () => {
     expect((await itemsOf(new Uint8Array(gz)))[0]!.title).toBe('zipped');
   });
 
+  it('caps gunzip of a body sent without Content-Encoding at the feed byte limit (issue 8, finding 5)', async () => {
+    // A 6 MiB feed gzipped: under the old 64 MiB gunzip cap it was read; over the 5 MiB feed limit it is refused.
+    const big = rss(`<item><title>big</title><link>https://a.example/b</link><description>${'a'.repeat(6 * 1024 * 1024)}</description></item>`);
+    const err = await errorOf(new Uint8Array(gzipSync(bytes(big))));
+    expect(err.code).toBe('too-large');
+    expect(err.message).toBe('the feed is larger than the 5 MB limit once decompressed');
+    // The cap is the one passed in (MAX_FEED_BYTES), not a constant.
+    const small = gzipSync(bytes(rss('<item><title>zipped</title><link>https://a.example/z</link></item>')));
+    const res = await parseFeed(new Uint8Array(small), { maxBytes: 100 });
+    expect(res.ok ? 'ok' : res.error.code).toBe('too-large');
+  });
+
+  it('a 51 KB gzip bomb (50 MiB of "&") is refused, not decompressed', async () => {
+    const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024, '&'), { level: 9 });
+    expect(bomb.length).toBeLessThan(100 * 1024);
+    const err = await errorOf(new Uint8Array(bomb));
+    expect(err.code).toBe('too-large');
+  });
+
   it('never throws or rejects, whatever the bytes', async () => {
     const samples: Uint8Array[] = [];
     let seed = 7;
@@ -396,12 +423,46 @@ describe('parseFeed: errors and robustness', () => {
     for (const s of samples) {
       const res = await parseFeed(s);
       expect(typeof res.ok).toBe('boolean');
-      if (!res.ok) expect(['empty', 'html-page', 'not-a-feed', 'malformed']).toContain(res.error.code);
+      if (!res.ok) expect(['empty', 'html-page', 'not-a-feed', 'malformed', 'too-large']).toContain(res.error.code);
     }
   });
 
   it('an RSS root with no items is a feed with no items', async () => {
     const feed = await feedOf('<rss version="2.0"><channel><title>Quiet</title></channel></rss>');
     expect(feed).toEqual({ title: 'Quiet', siteUrl: null, items: [] });
+  });
+});
+
+describe('lenientXml: linear in its input (issue 8, finding 4)', () => {
+  const items = [0, 1, 2].map((i) => `<item><title>t${i} &nbsp; &amp; x</title><link>https://a.example/${i}</link></item>`).join('');
+  const head = `<rss version="2.0"><channel><title>c</title>${items}`;
+
+  it('scans a body of 250,000 unclosed <!-- in work proportional to its length', () => {
+    // The old regex pass rescanned to the end for every unclosed opener: 1 MiB took ~99 s.
+    const text = head + '<!--'.repeat(250_000) + '&';
+    let work = 0;
+    const out = lenientXml(text, (chars) => (work += chars));
+    expect(work).toBeLessThanOrEqual(3 * text.length);
+    expect(out.endsWith('<!--&amp;')).toBe(true); // an unclosed comment is text: the & after it is escaped
+  });
+
+  it('the same for unclosed <![CDATA[, mixed with closed ones', () => {
+    const text = head + '<![CDATA[ & ]]>' + '<![CDATA[ &x'.repeat(100_000) + '<!-- & -->';
+    let work = 0;
+    const out = lenientXml(text, (chars) => (work += chars));
+    expect(work).toBeLessThanOrEqual(3 * text.length);
+    expect(out).toContain('<![CDATA[ & ]]>');
+    expect(out).toContain('<![CDATA[ &amp;x<![CDATA[');
+  });
+
+  it('keeps the semantics: entities outside comments and CDATA only', () => {
+    expect(lenientXml('a & b &nbsp; &amp; &#160; &#x1F; &bogus; <!-- & --> <![CDATA[ & ]]> \u0001')).toBe(
+      'a &amp; b &#160; &amp; &#160; &#x1F; &amp;bogus; <!-- & --> <![CDATA[ & ]]> ',
+    );
+  });
+
+  it('a feed followed by 250,000 unclosed <!-- still yields its items', async () => {
+    const res = await parseXmlFeed(head + '<!--'.repeat(250_000), 'https://a.example/feed');
+    expect(res.ok && res.feed.items.map((i) => i.title)).toEqual(['t0 & x', 't1 & x', 't2 & x']);
   });
 });

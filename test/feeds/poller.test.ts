@@ -1,7 +1,7 @@
 // The poller against a scripted fetcher, the real parser and an in-memory store, on a fake clock.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FetchError, type FetchOutcome, type Fetcher, type FetchRequest } from '../../src/feeds/fetcher.js';
-import { parseFeed } from '../../src/feeds/parse.js';
+import { FeedParseError, parseFeed } from '../../src/feeds/parse.js';
 import { Poller, type PollerDeps } from '../../src/feeds/poller.js';
 import { DAY_MS, DISABLE_AFTER_MS, MINUTE_MS } from '../../src/feeds/scheduler.js';
 import type { FeedItem } from '../../src/feeds/types.js';
@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/log.js';
 import type { FeedRecord } from '../../src/store/records.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { rssFeed } from '../harness/feed-server.js';
+import { existsSync, readFileSync } from 'node:fs';
 
 const URL_A = 'https://news.example/a.xml';
 const URL_B = 'https://news.example/b.xml';
@@ -136,7 +137,7 @@ describe('knowing what is new', () => {
 
   it('does not re-post an item republished with the same link under a new id', async () => {
     const poller = makePoller();
-    fake.answer(URL_A, ok([a1]), ok([{ ...a1, guid: 'a1-v2', link: 'https://news.example/a1' }, a1]));
+    fake.answer(URL_A, ok([a2, a1]), ok([{ ...a1, guid: 'a1-v2', link: 'https://news.example/a1' }, a2]));
     await poller.runCycle();
     expect((await poller.runCycle()).newItems).toBe(0);
     expect(posted).toEqual([]);
@@ -316,4 +317,135 @@ describe('feed health', () => {
     expect((await poller.runCycle()).outcomes.disabled).toBe(1);
     expect((await store.feeds.get(URL_A))?.disabledReason).toMatch(/DNS lookup failed/);
   });
+});
+
+describe('a body that fails to parse (issue 8, finding 4)', () => {
+  const broken = (extra: Partial<Extract<FetchOutcome, { kind: 'ok' }>> = {}): FetchOutcome =>
+    ok([a1], { body: Buffer.from('<rss version="2.0"><channel><title>x</title><item><title>a</ti'), ...extra });
+
+  it('is parsed once: the same bytes fail again with the same error, without a parse', async () => {
+    const poller = makePoller();
+    fake.answer(URL_A, broken({ etag: '"broken"' }));
+    const errors: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      expect((await poller.runCycle()).outcomes.failed).toBe(1);
+      const record = (await store.feeds.get(URL_A))!;
+      errors.push(record.lastError!);
+      now = new Date(Date.parse(record.nextPollAt!));
+    }
+    expect(parses).toBe(1);
+    expect(new Set(errors).size).toBe(1);
+    expect(errors[0]).toMatch(/not well-formed XML/);
+    const record = (await store.feeds.get(URL_A))!;
+    expect(record.consecutiveFailures).toBe(3); // still counts for health and backoff
+    expect(record.etag).toBeNull(); // no validators from a broken body: the next poll sees the bytes again
+    expect(fake.requests.every((r) => !r.etag)).toBe(true);
+
+    // New bytes are parsed; a good body clears the failure.
+    fake.answer(URL_A, ok([a1]));
+    expect((await poller.runCycle()).outcomes['first-fetch']).toBe(1);
+    expect(parses).toBe(2);
+    expect(await store.feeds.get(URL_A)).toMatchObject({ consecutiveFailures: 0, bodyParseError: null });
+  });
+
+  it('a failure in between (network) does not change the error the broken body reports', async () => {
+    const poller = makePoller();
+    fake.answer(URL_A, broken(), new FetchError('network', "couldn't reach news.example", URL_A), broken());
+    for (let i = 0; i < 3; i++) {
+      await poller.runCycle();
+      now = new Date(Date.parse((await store.feeds.get(URL_A))!.nextPollAt!));
+    }
+    expect(parses).toBe(1);
+    expect((await store.feeds.get(URL_A))!.lastError).toMatch(/not well-formed XML/);
+  });
+
+  it('a parser crash is not held against the bytes: they are parsed again next time', async () => {
+    const poller = makePoller({
+      parse: async (body, opts) => {
+        parses++;
+        return parses === 1 ? { ok: false, error: new FeedParseError('crashed', 'the feed could not be read (the parser stopped unexpectedly)') } : parseFeed(body, opts);
+      },
+    });
+    fake.answer(URL_A, ok([a1]));
+    expect((await poller.runCycle()).outcomes.failed).toBe(1);
+    now = new Date(Date.parse((await store.feeds.get(URL_A))!.nextPollAt!));
+    expect((await poller.runCycle()).outcomes['first-fetch']).toBe(1);
+    expect(parses).toBe(2);
+  });
+
+  it('/feed retry parses it again', async () => {
+    const poller = makePoller();
+    fake.answer(URL_A, broken());
+    await poller.runCycle();
+    expect((await poller.retry(URL_A)).outcome).toBe('failed');
+    expect(parses).toBe(2);
+  });
+});
+
+describe('an unbounded Retry-After (issue 8, finding 12)', () => {
+  it('is capped, and the feed is still disabled after about 3 days', async () => {
+    const poller = makePoller();
+    fake.answer(URL_A, new FetchError('http-status', 'the feed answered 429 Too Many Requests', URL_A, { status: 429, retryAfterSeconds: 99999999999999999999 }));
+    const start = now.getTime();
+    let cycles = 0;
+    while (disabled.length === 0 && cycles < 50) {
+      const report = await poller.runCycle();
+      expect(report.outcomes.failed + report.outcomes.disabled).toBe(1);
+      cycles++;
+      const record = (await store.feeds.get(URL_A))!;
+      if (record.nextPollAt) now = new Date(Date.parse(record.nextPollAt));
+    }
+    expect(disabled).toHaveLength(1);
+    expect(now.getTime() - start).toBeLessThanOrEqual(DISABLE_AFTER_MS + DAY_MS);
+  });
+});
+
+// Podcast feeds from ../shared/feeds (real feeds from other projects' test suites).
+const CORPUS = new URL('../../../shared/feeds/', import.meta.url);
+const PODCASTS = [
+  'rbren__rss-parser/test/input/giantbomb-podcast.rss',
+  'rbren__rss-parser/test/input/itunes-keywords-astext.rss',
+  'feedjira__feedjira/spec/sample_feeds/TheWeb20Show.xml',
+  'feedjira__feedjira/spec/sample_feeds/CRE.xml',
+  'feedjira__feedjira/spec/sample_feeds/itunes.xml',
+  'feedjira__feedjira/spec/sample_feeds/itunes_feedburner.xml',
+  'arminreiter__FeedReader/FeedReader.Tests/Feeds/Rss20ItunesSample.xml',
+];
+const corpusHere = existsSync(CORPUS);
+
+describe.skipIf(!corpusHere)('feed identity on real podcast feeds (issue 8, finding 8)', () => {
+  if (!corpusHere) console.warn(`skipping real podcast feeds: ${CORPUS.pathname} is absent`);
+
+  /** The feed without its first (newest) <item>. */
+  const withoutNewest = (xml: string): string => {
+    const start = xml.indexOf('<item');
+    const end = xml.indexOf('</item>', start) + '</item>'.length;
+    return xml.slice(0, start) + xml.slice(end);
+  };
+  /** Every episode's <link> replaced by the show's page, as many podcast hosts publish them. */
+  const showLinks = (xml: string): string => {
+    const channelLink = /<link>([^<]+)<\/link>/.exec(xml.slice(0, xml.indexOf('<item')))![1]!;
+    return xml.replace(/<item[\s>][\s\S]*?<\/item>/g, (item) =>
+      /<link>[^<]*<\/link>/.test(item) ? item.replace(/<link>[^<]*<\/link>/g, `<link>${channelLink}</link>`) : item.replace('</item>', `<link>${channelLink}</link></item>`),
+    );
+  };
+
+  for (const file of PODCASTS) {
+    for (const variant of ['as published', 'with the show page as every episode link'] as const) {
+      it(`${file.split('/').pop()} ${variant}: the one new episode is new`, async () => {
+        let xml = readFileSync(new URL(file, CORPUS), 'utf8');
+        expect(xml).toContain('itunes:');
+        if (variant !== 'as published') xml = showLinks(xml);
+        const newest = (await parseFeed(Buffer.from(xml), { url: URL_A }));
+        if (!newest.ok) throw newest.error;
+        const poller = makePoller();
+        const answer = (body: string) => ok([], { body: Buffer.from(body) });
+        fake.answer(URL_A, answer(withoutNewest(xml)), answer(xml));
+        expect((await poller.runCycle()).outcomes['first-fetch']).toBe(1);
+        const report = await poller.runCycle();
+        expect(report.newItems).toBe(1);
+        expect(posted).toEqual([{ feed: URL_A, ids: [newest.feed.items[0]!.id] }]);
+      });
+    }
+  }
 });

@@ -6,6 +6,7 @@ import {
   DISABLE_AFTER_MS,
   formatDuration,
   isDue,
+  MAX_SERVER_HOLD_MS,
   jitterMs,
   MINUTE_MS,
   nextPollAfterFailure,
@@ -103,5 +104,33 @@ describe('max-age and due times', () => {
     expect(formatDuration(DISABLE_AFTER_MS)).toBe('3 days');
     expect(formatDuration(60 * MINUTE_MS)).toBe('1 hour');
     expect(formatDuration(30_000)).toBe('30 seconds');
+  });
+});
+
+describe('every time computation bounded (issue 8, finding 12)', () => {
+  const first = T0.toISOString();
+  it('a huge, infinite or NaN Retry-After waits at most a day, never throws', () => {
+    for (const retryAfterSeconds of [99999999999999999999, Number.MAX_VALUE, Infinity, NaN, -5]) {
+      const next = nextPollAfterFailure({ polledAt: T0, failures: 1, intervalMs: 2 * MINUTE_MS, firstFailureAt: first, retryAfterSeconds });
+      expect(Date.parse(next) - T0.getTime()).toBeLessThanOrEqual(MAX_SERVER_HOLD_MS);
+    }
+    // Three days in, past the disable mark: this threw RangeError: Invalid time value.
+    const late = at(DISABLE_AFTER_MS + MINUTE_MS);
+    expect(() => nextPollAfterFailure({ polledAt: late, failures: 30, intervalMs: 2 * MINUTE_MS, firstFailureAt: first, retryAfterSeconds: 99999999999999999999 })).not.toThrow();
+    expect(shouldDisable(first, late)).toBe(true);
+  });
+
+  it('a huge max-age holds a feed back at most a day', () => {
+    for (const maxAge of [99999999999999999999, Infinity]) {
+      expect(nextPollAfterSuccess(T0, maxAge)).toBe(at(MAX_SERVER_HOLD_MS).toISOString());
+    }
+    expect(nextPollAfterSuccess(T0, NaN)).toBeNull();
+  });
+
+  it('a stored time that cannot be read, or lies beyond any hold, does not stop polling', () => {
+    expect(isDue({ disabledReason: null, nextPollAt: 'garbage' }, T0, 2 * MINUTE_MS)).toBe(true);
+    expect(isDue({ disabledReason: null, nextPollAt: '+275760-09-13T00:00:00.000Z' }, T0, 2 * MINUTE_MS)).toBe(true);
+    expect(isDue({ disabledReason: null, nextPollAt: at(DAY_MS).toISOString() }, T0, 2 * MINUTE_MS)).toBe(false);
+    expect(nextPollAfterFailure({ polledAt: T0, failures: 1, intervalMs: 2 * MINUTE_MS, firstFailureAt: 'garbage' })).toBe(at(2 * MINUTE_MS).toISOString());
   });
 });

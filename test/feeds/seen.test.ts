@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findNewItems, SEEN_MIN } from '../../src/feeds/seen.js';
+import { findNewItems, identifyingLinks, SEEN_MIN } from '../../src/feeds/seen.js';
 import type { FeedItem } from '../../src/feeds/types.js';
 
 const item = (id: string, published: string | null = null, link: string | null = `https://news.example/${id}`): FeedItem => ({
@@ -37,6 +37,29 @@ describe('findNewItems', () => {
     const result = findNewItems(seen, [item('a-v2', null, 'https://news.example/a')]);
     expect(result.newItems).toEqual([]);
     expect(result.next.ids).toContain('a-v2');
+  });
+
+  it("a link shared by several items (a podcast's show page) does not identify them (issue 8, finding 8)", () => {
+    const show = 'https://podcast.example/show';
+    const seen = findNewItems(undefined, [item('ep2', null, show), item('ep1', null, show)]).next;
+    const result = findNewItems(seen, [item('ep3', null, show), item('ep2', null, show), item('ep1', null, show)]);
+    expect(result.newItems.map((i) => i.id)).toEqual(['ep3']);
+    expect(result.next.links).not.toContain(show);
+  });
+
+  it("nor does the feed's own site URL, even on a feed of one item", () => {
+    const site = 'https://podcast.example/';
+    const seen = findNewItems(undefined, [item('ep1', null, site)], site).next;
+    expect(findNewItems(seen, [item('ep2', null, 'http://www.podcast.example'), item('ep1', null, site)], site).newItems.map((i) => i.id)).toEqual(['ep2']);
+    // A show link stored by an older Herald in the seen-set does not hide new episodes either.
+    const old = { ids: ['ep1'], links: ['https://podcast.example/show'] };
+    const shared = [item('ep2', null, 'https://podcast.example/show'), item('ep1', null, 'https://podcast.example/show')];
+    expect(findNewItems(old, shared).newItems.map((i) => i.id)).toEqual(['ep2']);
+  });
+
+  it('identifyingLinks: unique within the feed and not the site', () => {
+    const items = [item('a'), item('b', null, 'https://news.example/x'), item('c', null, 'https://news.example/x'), item('d', null, null), item('e', null, 'https://news.example/')];
+    expect([...identifyingLinks(items, 'https://NEWS.example')]).toEqual(['https://news.example/a']);
   });
 
   it('keeps the seen-set bounded, newest kept', () => {
