@@ -3,6 +3,7 @@ import type { Command } from '../src/discord/command.js';
 import { UserFacingError } from '../src/discord/command.js';
 import { replyPrivately } from '../src/discord/reply.js';
 import { QUERY_LIMITS } from '../src/match/query.js';
+import { codeSpan } from '../src/text/discord-markdown.js';
 
 export const command: Command = {
   requiredPermission: PermissionFlagsBits.ManageChannels,
@@ -41,6 +42,6 @@ export const command: Command = {
     const feedsNote = feedCount
       ? `New stories from this server's ${feedCount} feed${feedCount === 1 ? '' : 's'} that match will be posted there.`
       : 'This server follows no feeds yet: add one with /feed add.';
-    await replyPrivately(interaction, `Subscribed <#${channel.id}> to \`${record.queryText}\` (id \`${record.id}\`). ${feedsNote}`);
+    await replyPrivately(interaction, `Subscribed <#${channel.id}> to ${codeSpan(record.queryText)} (id \`${record.id}\`). ${feedsNote}`);
   },
 };

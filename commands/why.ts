@@ -7,6 +7,7 @@ import { canonicalLink } from '../src/feeds/canonical-link.js';
 import { recentItemsOf } from '../src/feeds/recent.js';
 import { evaluateQuery } from '../src/match/evaluate.js';
 import type { Query } from '../src/match/query.js';
+import { codeSpan, inlineMarkdown } from '../src/text/discord-markdown.js';
 
 const looseLink = (url: string) => url.replace(/^https?:\/\/(www\.)?/, '').replace(/\/+$/, '').toLowerCase();
 
@@ -33,7 +34,7 @@ export const command: Command = {
     const inFollowed = found.find((e) => followedSet.has(e.feed.url));
     if (!inFollowed) {
       if (found.length) {
-        return replyPrivately(interaction, `That story is in **${found[0]!.feed.title}**, a feed this server doesn't follow. Add it with /feed add url:${found[0]!.feed.url}`);
+        return replyPrivately(interaction, `That story is in **${inlineMarkdown(found[0]!.feed.title, 200)}**, a feed this server doesn't follow. Add it with /feed add url:${found[0]!.feed.url}`);
       }
       return replyPrivately(interaction, `Herald hasn't seen that story in the latest items of this server's ${followed.length} feed${followed.length === 1 ? '' : 's'}: no followed feed carries it (or it is older than the items kept). /feed list shows the feeds.`);
     }
@@ -43,22 +44,22 @@ export const command: Command = {
       const messageId = await services.store.posted.get(`${channelId}|${key}`);
       if (messageId) {
         const alert = await services.store.alerts.get(messageId);
-        const on = alert?.terms.length ? ` (matched ${alert.terms.join(', ')})` : '';
+        const on = alert?.terms.length ? ` (matched ${inlineMarkdown(alert.terms.join(', '), 200)})` : '';
         return replyPrivately(interaction, `It was posted here${on}: https://discord.com/channels/${guildId}/${channelId}/${messageId}`);
       }
     }
 
     const subs = services.subscriptions.listForChannel(channelId);
-    const title = `**${item.title.slice(0, 150)}** (${feed.title})`;
+    const title = `**${inlineMarkdown(item.title, 150) || '(untitled)'}** (${inlineMarkdown(feed.title, 100)})`;
     if (subs.length === 0) return replyPrivately(interaction, `${title} was seen, but this channel has no subscriptions. Add one with /subscribe.`);
     const matchable = matchableItem(item, feed);
     const lines = subs.map((sub) => {
       const outcome = evaluateQuery(sub.query as Query, matchable);
-      if (!outcome.matched) return `✗ \`${sub.canonical}\` — ${outcome.explanation}`;
+      if (!outcome.matched) return `✗ ${codeSpan(sub.canonical)} — ${outcome.explanation}`;
       const published = item.published ? Date.parse(item.published) : NaN;
       const before = !Number.isNaN(published) && published < Date.parse(sub.createdAt);
       const reason = before ? 'but the story came out before this subscription was made, and only new stories alert' : 'but it was already in the feed when Herald started following it, so it counted as old';
-      return `✓ \`${sub.canonical}\` — ${outcome.explanation}, ${reason}`;
+      return `✓ ${codeSpan(sub.canonical)} — ${outcome.explanation}, ${reason}`;
     });
     await replyPrivately(interaction, fitMessage(`${title} was not posted here:\n${lines.join('\n')}`));
   },
