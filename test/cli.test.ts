@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../src/cli.js';
+import { buildHerald, type BuiltHerald } from './harness/built.js';
 import { rssFeed, startFeedServer, type FeedServer } from './harness/feed-server.js';
 
 const feedXml = rssFeed({
@@ -20,13 +20,15 @@ const feedXml = rssFeed({
 let dir: string;
 let file: string;
 let server: FeedServer;
+let herald: BuiltHerald;
 beforeAll(async () => {
+  herald = buildHerald(); // `npm run herald` and `npm start` run the compiled JavaScript
   dir = mkdtempSync(join(tmpdir(), 'herald-cli-'));
   file = join(dir, 'feed.xml');
   writeFileSync(file, feedXml);
   server = await startFeedServer();
   server.set('/feed.xml', feedXml, { contentType: 'application/rss+xml' });
-});
+}, 180_000);
 afterAll(async () => {
   await server.close();
   rmSync(dir, { recursive: true, force: true });
@@ -87,11 +89,11 @@ describe('herald check', () => {
   });
 
   it('runs as npm run herald, exiting non-zero with one JSON error line', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'check', join(dir, 'missing.xml'), '--json'], { encoding: 'utf8', env: { ...process.env, ALLOW_PRIVATE_ADDRESSES: '' } });
+    const run = spawnSync(process.execPath, [herald.cli, 'check', join(dir, 'missing.xml'), '--json'], { encoding: 'utf8', env: { ...process.env, ALLOW_PRIVATE_ADDRESSES: '' } });
     expect(run.status).toBe(1);
     expect(run.stdout.trim().split('\n')).toHaveLength(1);
     expect(JSON.parse(run.stdout).error).toMatch(/no such file/);
-    const usage = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts'], { encoding: 'utf8' });
+    const usage = spawnSync(process.execPath, [herald.cli], { encoding: 'utf8' });
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('Usage: npm run herald -- check');
   });
@@ -100,8 +102,7 @@ describe('herald check', () => {
 describe('npm start without a token', () => {
   it('says what to set and where, without a stack trace', () => {
     // From an empty folder, so a developer's own .env plays no part.
-    const tsx = pathToFileURL(join(process.cwd(), 'node_modules/tsx/dist/loader.mjs')).href;
-    const run = spawnSync(process.execPath, ['--import', tsx, join(process.cwd(), 'src/main.ts')], { encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH } });
+    const run = spawnSync(process.execPath, [herald.main], { encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH } });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('DISCORD_TOKEN');
     expect(run.stderr).toContain('discord.com/developers/applications');
