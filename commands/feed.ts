@@ -1,13 +1,14 @@
-import { escapeMarkdown, PermissionFlagsBits, SlashCommandBuilder, type Attachment, type ChatInputCommandInteraction } from 'discord.js';
+import { PermissionFlagsBits, SlashCommandBuilder, type Attachment, type ChatInputCommandInteraction } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
 import { UserFacingError } from '../src/discord/command.js';
 import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';
-import { FeedProblem } from '../src/feeds/feed-service.js';
+import { FeedProblem, type ImportSummary } from '../src/feeds/feed-service.js';
 import { discordTime, feedHealth } from '../src/feeds/health.js';
 import { buildOpml } from '../src/feeds/opml.js';
 import { formatDuration } from '../src/feeds/scheduler.js';
 import type { Services } from '../src/services.js';
 import type { FeedRecord } from '../src/store/records.js';
+import { inlineMarkdown, plainText } from '../src/text/discord-markdown.js';
 
 /** Largest OPML file /feed import reads. */
 export const MAX_OPML_BYTES = 1024 * 1024;
@@ -65,13 +66,13 @@ export const command: Command = {
       await deferPrivately(interaction);
       try {
         const { feed, itemCount, alreadyFollowed } = await services.feeds.follow(guildId, interaction.options.getString('url', true));
-        if (alreadyFollowed) return replyPrivately(interaction, `This server already follows **${escapeMarkdown(feed.title)}** (${feed.url}).`);
+        if (alreadyFollowed) return replyPrivately(interaction, `This server already follows **${title(feed)}** (${feed.url}).`);
         const subs = services.subscriptions.listForGuild(guildId).length;
         const next = subs ? 'Matching new stories will be posted to the subscribed channels.' : 'Now choose what to be alerted about with /subscribe.';
-        return replyPrivately(interaction, `Following **${escapeMarkdown(feed.title)}** (${feed.url}). Its ${itemCount} current items count as already seen, so only new stories alert. ${next}`);
+        return replyPrivately(interaction, `Following **${title(feed)}** (${feed.url}). Its ${itemCount} current items count as already seen, so only new stories alert. ${next}`);
       } catch (error) {
         if (error instanceof FeedProblem && error.code === 'several-feeds') {
-          const list = error.candidates.map((c) => `• ${c.title ? `${c.title}: ` : ''}${c.url}`).join('\n');
+          const list = error.candidates.map((c) => `• ${c.title ? `${inlineMarkdown(c.title, 150)}: ` : ''}${c.url}`).join('\n');
           return replyPrivately(interaction, fitMessage(`${error.message}\n${list}`));
         }
         throw error;
@@ -92,8 +93,8 @@ export const command: Command = {
     const feeds = await services.feeds.list(guildId);
     if (feeds.length === 0) return replyPrivately(interaction, 'This server follows no feeds yet. Add one with /feed add url:<feed or site URL>.');
     const lines = feeds.map((f) => {
-      const health = f.disabledReason ? ' — ⛔ disabled' : f.consecutiveFailures > 0 ? ` — ⚠️ failing: ${f.lastError ?? 'unknown error'}` : '';
-      return `• **${escapeMarkdown(f.title)}** ${f.url}${health}`;
+      const health = f.disabledReason ? ' — ⛔ disabled' : f.consecutiveFailures > 0 ? ` — ⚠️ failing: ${inlineMarkdown(f.lastError ?? 'unknown error', 300)}` : '';
+      return `• **${title(f)}** ${f.url}${health}`;
     });
     return replyPrivately(interaction, fitMessage(`This server follows ${feeds.length} feed${feeds.length === 1 ? '' : 's'}:\n${lines.join('\n')}`));
   },
@@ -104,13 +105,13 @@ export const command: Command = {
     const choices = feeds
       .filter((f) => f.url.toLowerCase().includes(typed) || f.title.toLowerCase().includes(typed))
       .slice(0, 25)
-      .map((f) => ({ name: `${f.title} — ${f.url}`.slice(0, 100), value: f.url.slice(0, 100) }));
+      .map((f) => ({ name: plainText(`${f.title} — ${f.url}`, 100), value: f.url.slice(0, 100) }));
     await interaction.respond(choices);
   },
 };
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-const title = (feed: Pick<FeedRecord, 'title'>) => escapeMarkdown(feed.title.replace(/\s+/g, ' ').trim()).slice(0, 200);
+const title = (feed: Pick<FeedRecord, 'title'>) => inlineMarkdown(feed.title, 200) || 'untitled';
 
 function followedUrl(interaction: ChatInputCommandInteraction, services: Services, raw: string): string {
   const url = services.feeds.resolveFollowed(interaction.guildId!, raw);
@@ -137,9 +138,9 @@ async function status(interaction: ChatInputCommandInteraction, services: Servic
     const health = feedHealth(feed, now);
     const lines = [
       `**${title(feed)}** <${feed.url}>`,
-      `Health: ${health.summary}${feed.disabledReason ? ` since ${discordTime(feed.disabledAt ?? feed.lastPolledAt)}: ${escapeMarkdown(feed.disabledReason)}` : ''}`,
+      `Health: ${health.summary}${feed.disabledReason ? ` since ${discordTime(feed.disabledAt ?? feed.lastPolledAt)}: ${inlineMarkdown(feed.disabledReason, 600)}` : ''}`,
       `Last success: ${discordTime(feed.lastSuccessAt)} · Last new item: ${discordTime(feed.lastNewItemAt)}`,
-      `Last error: ${feed.lastError ? `${escapeMarkdown(feed.lastError)} (${discordTime(feed.lastErrorAt ?? feed.lastPolledAt)})` : 'none'}`,
+      `Last error: ${feed.lastError ? `${inlineMarkdown(feed.lastError, 600)} (${discordTime(feed.lastErrorAt ?? feed.lastPolledAt)})` : 'none'}`,
       `Next poll: ${nextPoll(feed, services)}`,
     ];
     if (health.state === 'disabled') lines.push(`Once the feed works again (check it in a browser), run /feed retry url:${feed.url}`);
@@ -169,7 +170,7 @@ async function retry(interaction: ChatInputCommandInteraction, services: Service
   if (outcome === 'failed' || outcome === 'disabled') {
     return replyPrivately(
       interaction,
-      `⚠️ ${name} ${reenabled}still fails: ${escapeMarkdown(feed?.lastError ?? 'unknown error')}. Herald keeps retrying (next try ${nextPoll(feed, services)}); check the address in a browser, or /feed remove it.`,
+      `⚠️ ${name} ${reenabled}still fails: ${inlineMarkdown(feed?.lastError ?? 'unknown error', 600)}. Herald keeps retrying (next try ${nextPoll(feed, services)}); check the address in a browser, or /feed remove it.`,
     );
   }
   const found = newItems ? `${plural(newItems, 'new item')} checked against this server's subscriptions` : 'nothing new since its last poll';
@@ -203,42 +204,52 @@ async function readAttachment(attachment: Attachment, max: number): Promise<Buff
 async function importOpml(interaction: ChatInputCommandInteraction, services: Services): Promise<void> {
   const guildId = interaction.guildId!;
   const attachment = interaction.options.getAttachment('file', true);
+  const name = inlineMarkdown(attachment.name, 100);
   await deferPrivately(interaction);
   const data = await readAttachment(attachment, MAX_OPML_BYTES);
   const parsed = await services.parsers.opml(data);
-  if (!parsed.ok) throw new UserFacingError(`${attachment.name} isn't an OPML file Herald can read: ${parsed.reason}. Export the list from your feed reader as OPML and try again.`);
+  if (!parsed.ok) throw new UserFacingError(`${name} isn't an OPML file Herald can read: ${inlineMarkdown(parsed.reason, 300)}. Export the list from your feed reader as OPML and try again.`);
   const urls = [...new Set(parsed.feeds.map((f) => f.url))];
-  if (urls.length === 0) throw new UserFacingError(`${attachment.name} lists no feeds (no <outline xmlUrl="…">). Export the list from your feed reader as OPML and try again.`);
+  if (urls.length === 0) throw new UserFacingError(`${name} lists no feeds (no <outline xmlUrl="…">). Export the list from your feed reader as OPML and try again.`);
 
-  let added = 0;
-  let already = 0;
-  let notTried = '';
-  const failed: string[] = [];
-  let lastProgress = Date.now();
-  for (const [i, url] of urls.entries()) {
-    if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
-      lastProgress = Date.now();
-      await replyPrivately(interaction, `Importing ${attachment.name}: ${i} of ${urls.length} feeds checked…`).catch(() => undefined);
-    }
-    try {
-      const result = await services.feeds.follow(guildId, url);
-      if (result.alreadyFollowed) already++;
-      else added++;
-    } catch (error) {
-      if (error instanceof FeedProblem && error.code === 'limit') {
-        notTried = `${urls.length - i} not tried: ${error.message}`;
-        break;
-      }
-      if (!(error instanceof FeedProblem)) services.log.warn({ event: 'feed.import_failed', guild: guildId, feed: url, error: String(error) }, 'import of one feed failed');
-      const reason = error instanceof FeedProblem ? error.message : "something went wrong on Herald's side";
-      failed.push(`• ${url} — ${reason}`);
-    }
-  }
-  const head = `Imported ${attachment.name}: added ${added}, already followed ${already}, failed ${failed.length}.${notTried ? ` ${notTried}` : ''}`;
+  // Only as many new feeds as the server has free slots are fetched; the import runs in the background and edits
+  // this one reply with its progress, so it never holds up other commands or the poll cycle.
+  const plan = services.feeds.planImport(guildId, urls);
+  const total = plan.toTry.length;
+  // Edits go out one after another, so a late progress edit can never overwrite the summary.
+  let edits = Promise.resolve();
+  const edit = (content: string) =>
+    (edits = edits
+      .then(() => replyPrivately(interaction, content))
+      .catch((error: unknown) => services.log.warn({ event: 'command.reply_failed', guild: guildId, command: 'feed', error: String(error) }, 'could not edit the import reply')));
+  const progress = (done: number) => `Importing ${name}: ${done}/${total} feeds checked…`;
+  let lastEdit = Date.now();
+  const finished = services.feeds.startImport(guildId, plan, (done) => {
+    if (done === total || Date.now() - lastEdit < PROGRESS_EVERY_MS) return;
+    lastEdit = Date.now();
+    void edit(progress(done));
+  });
+  await edit(progress(0));
+  void finished.then(
+    (summary) => edit(importSummary(name, summary, services.config.limits.feedsPerGuild)),
+    (error: unknown) => {
+      services.log.error({ event: 'feed.import_crashed', guild: guildId, error: error instanceof Error ? error.stack : String(error) }, 'import failed');
+      return edit("The import stopped on Herald's side. /feed list shows what was added; import the file again to add the rest.");
+    },
+  );
+}
+
+/** The import's final reply: counts first, then the next step, then as many failures as fit. */
+export function importSummary(name: string, summary: ImportSummary, limit: number): string {
+  const { added, already, failed, overLimit, stopped } = summary;
+  const refused = overLimit ? ` ${plural(overLimit, 'feed')} not imported: this server may follow ${limit} feeds; remove some with /feed remove, then import again.` : '';
+  const cut = stopped ? ` ${plural(stopped, 'feed')} not tried: the import was stopped; import the file again for the rest.` : '';
+  const head = `Imported ${name}: added ${added}, already followed ${already}, failed ${failed.length}.${refused}${cut}`;
+  const lines = failed.map((f) => `• ${inlineMarkdown(f.url, 300)} — ${inlineMarkdown(f.reason, 400)}`);
   const next = failed.length ? 'Fix or drop the failed feeds and import again (feeds already followed are skipped).' : added ? 'Now choose what to be alerted about with /subscribe.' : '/feed list shows what this server follows.';
   // The failures are listed last but the next step must survive the 2000-character cut.
-  const body = fitMessage([head, ...failed].join('\n'), 2000 - next.length - 1);
-  await replyPrivately(interaction, `${body}\n${next}`);
+  const body = fitMessage([head, ...lines].join('\n'), 2000 - next.length - 1);
+  return `${body}\n${next}`;
 }
 
 async function exportOpml(interaction: ChatInputCommandInteraction, services: Services): Promise<void> {

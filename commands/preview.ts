@@ -7,6 +7,7 @@ import { recentItemsOf } from '../src/feeds/recent.js';
 import { evaluateQuery } from '../src/match/evaluate.js';
 import { parseQuery, QUERY_LIMITS } from '../src/match/query.js';
 import { regexKeysOf } from '../src/match/subscription-service.js';
+import { codeSpan, inlineMarkdown } from '../src/text/discord-markdown.js';
 
 export const PREVIEW_MAX_RESULTS = 5;
 /** The newest items a preview tries the query on. */
@@ -43,21 +44,22 @@ export const command: Command = {
     }
     // only this server's feeds: another server's (possibly private) feeds are never searched or named
     const feedUrls = services.feeds.followedBy(interaction.guildId!);
-    if (feedUrls.length === 0) return replyPrivately(interaction, `\`${parsed.canonical}\` is a valid query, but this server follows no feeds yet to try it on. Add one with /feed add.`);
+    if (feedUrls.length === 0) return replyPrivately(interaction, `${codeSpan(parsed.canonical)} is a valid query, but this server follows no feeds yet to try it on. Add one with /feed add.`);
     const recent = (await recentItemsOf(services.store, feedUrls)).slice(0, PREVIEW_MAX_ITEMS);
     const hits: string[] = [];
     for (const [i, { feed, item }] of recent.entries()) {
       if (i > 0 && i % PREVIEW_ITEMS_PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const outcome = evaluateQuery(parsed.query, matchableItem(item, feed));
       if (!outcome.matched) continue;
-      const title = item.title.replace(/[[\]]/g, '').slice(0, 150) || '(untitled)';
-      hits.push(`• ${item.link ? `[${title}](<${item.link}>)` : title} — ${feed.title} · matched ${outcome.terms.join(', ')}`);
+      // The story's own link under its (escaped) title; everything else from the feed is inert text.
+      const title = inlineMarkdown(item.title, 150) || '(untitled)';
+      hits.push(`• ${item.link ? `[${title}](<${item.link}>)` : title} — ${inlineMarkdown(feed.title, 100)} · matched ${inlineMarkdown(outcome.terms.join(', '), 200)}`);
       if (hits.length === PREVIEW_MAX_RESULTS) break;
     }
-    const head = `Query \`${parsed.canonical}\``;
+    const head = `Query ${codeSpan(parsed.canonical)}`;
     if (hits.length === 0) {
       return replyPrivately(interaction, `${head} matches nothing in the last ${recent.length} items from this server's ${feedUrls.length} feed${feedUrls.length === 1 ? '' : 's'}. Try fewer words, a prefix like \`Korea*\`, or another phrase.`);
     }
-    await replyPrivately(interaction, fitMessage(`${head} would have matched ${hits.length === PREVIEW_MAX_RESULTS ? `at least ${hits.length}` : hits.length} of the last ${recent.length} items:\n${hits.join('\n')}\nSubscribe with /subscribe query:${text.trim()}`));
+    await replyPrivately(interaction, fitMessage(`${head} would have matched ${hits.length === PREVIEW_MAX_RESULTS ? `at least ${hits.length}` : hits.length} of the last ${recent.length} items:\n${hits.join('\n')}\nSubscribe with ${codeSpan(`/subscribe query:${text.trim()}`, 400)}`));
   },
 };

@@ -1,8 +1,9 @@
 import { ChannelType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
+import { checkAlertChannel } from '../src/discord/alert-channel.js';
 import type { Command } from '../src/discord/command.js';
-import { UserFacingError } from '../src/discord/command.js';
 import { replyPrivately } from '../src/discord/reply.js';
 import { QUERY_LIMITS } from '../src/match/query.js';
+import { codeSpan } from '../src/text/discord-markdown.js';
 
 export const command: Command = {
   requiredPermission: PermissionFlagsBits.ManageChannels,
@@ -24,23 +25,17 @@ export const command: Command = {
 
   async execute(interaction, services) {
     const guildId = interaction.guildId!;
-    const channel = interaction.options.getChannel('channel') ?? interaction.channel;
-    if (!channel) throw new UserFacingError('Pick a channel with the channel option.');
+    const channelId = interaction.options.getChannel('channel')?.id ?? interaction.channelId;
     const queryText = interaction.options.getString('query', true);
-
-    const guild = interaction.guild;
-    const me = guild?.members.me;
-    const target = guild?.channels.cache.get(channel.id);
-    if (me && target) {
-      const missing = me.permissionsIn(target).missing([PermissionFlagsBits.ViewChannel, PermissionFlagsBits.SendMessages, PermissionFlagsBits.EmbedLinks]);
-      if (missing.length) throw new UserFacingError(`Herald can't post in <#${channel.id}>: it lacks ${missing.join(', ')} there. Grant those, then subscribe again.`);
-    }
+    // The option's channel types are a hint to Discord's picker, not a check: any id can arrive here.
+    const member = interaction.inCachedGuild() ? interaction.member : null;
+    const channel = await checkAlertChannel(interaction.guild, channelId, member);
 
     const record = await services.subscriptions.create({ guildId, channelId: channel.id, queryText, userId: interaction.user.id });
     const feedCount = services.feeds.followedBy(guildId).length;
     const feedsNote = feedCount
       ? `New stories from this server's ${feedCount} feed${feedCount === 1 ? '' : 's'} that match will be posted there.`
       : 'This server follows no feeds yet: add one with /feed add.';
-    await replyPrivately(interaction, `Subscribed <#${channel.id}> to \`${record.queryText}\` (id \`${record.id}\`). ${feedsNote}`);
+    await replyPrivately(interaction, `Subscribed <#${channel.id}> to ${codeSpan(record.queryText)} (id \`${record.id}\`). ${feedsNote}${channel.warning ? `\n${channel.warning}` : ''}`);
   },
 };

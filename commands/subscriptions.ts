@@ -1,6 +1,7 @@
 import { ChannelType, SlashCommandBuilder } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
 import { fitMessage, replyPrivately } from '../src/discord/reply.js';
+import { codeSpan } from '../src/text/discord-markdown.js';
 
 export const command: Command = {
   data: new SlashCommandBuilder()
@@ -17,7 +18,7 @@ export const command: Command = {
       const elsewhere = total ? ` The server has ${total} in other channels: pick one with the channel option.` : '';
       return replyPrivately(interaction, `<#${channelId}> has no subscriptions. Add one with /subscribe query:<words>.${elsewhere}`);
     }
-    const lines = subs.map((s) => `• \`${s.id}\` ${s.canonical}`);
+    const lines = subs.map((s) => `• \`${s.id}\` ${codeSpan(s.canonical)}`);
     await replyPrivately(interaction, fitMessage(`<#${channelId}> has ${subs.length} subscription${subs.length === 1 ? '' : 's'}:\n${lines.join('\n')}`));
   },
 };

@@ -1,6 +1,7 @@
 import { PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
 import { replyPrivately } from '../src/discord/reply.js';
+import { codeSpan, plainText } from '../src/text/discord-markdown.js';
 
 export const command: Command = {
   requiredPermission: PermissionFlagsBits.ManageChannels,
@@ -16,7 +17,7 @@ export const command: Command = {
 
   async execute(interaction, services) {
     const record = await services.subscriptions.remove(interaction.guildId!, interaction.options.getString('subscription', true));
-    await replyPrivately(interaction, `Removed \`${record.queryText}\` from <#${record.channelId}>. No more alerts for it.`);
+    await replyPrivately(interaction, `Removed ${codeSpan(record.queryText)} from <#${record.channelId}>. No more alerts for it.`);
   },
 
   /** This channel's subscriptions first, then the rest of the server's, matched on id or query. */
@@ -29,7 +30,7 @@ export const command: Command = {
     const choices = [...here, ...elsewhere]
       .filter((s) => s.id.includes(typed) || s.canonical.toLowerCase().includes(typed))
       .slice(0, 25)
-      .map((s) => ({ name: `${s.canonical} · #${channelName(s.channelId)} · ${s.id}`.slice(0, 100), value: s.id }));
+      .map((s) => ({ name: plainText(`${s.canonical} · #${channelName(s.channelId)} · ${s.id}`, 100), value: s.id }));
     await interaction.respond(choices);
   },
 };

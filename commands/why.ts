@@ -7,6 +7,7 @@ import { canonicalLink } from '../src/feeds/canonical-link.js';
 import { recentItemsOf } from '../src/feeds/recent.js';
 import { evaluatePrepared, PreparedItem } from '../src/match/evaluate.js';
 import type { Query } from '../src/match/query.js';
+import { codeSpan, inlineMarkdown } from '../src/text/discord-markdown.js';
 
 const looseLink = (url: string) => url.replace(/^https?:\/\/(www\.)?/, '').replace(/\/+$/, '').toLowerCase();
 
@@ -39,23 +40,23 @@ export const command: Command = {
       const messageId = await services.store.posted.get(`${channelId}|${key}`);
       if (messageId && !isPendingClaim(messageId)) {
         const alert = await services.store.alerts.get(messageId);
-        const on = alert?.terms.length ? ` (matched ${alert.terms.join(', ')})` : '';
+        const on = alert?.terms.length ? ` (matched ${inlineMarkdown(alert.terms.join(', '), 200)})` : '';
         return replyPrivately(interaction, `It was posted here${on}: https://discord.com/channels/${guildId}/${channelId}/${messageId}`);
       }
     }
 
     const subs = services.subscriptions.listForChannel(channelId);
-    const title = `**${item.title.slice(0, 150)}** (${feed.title})`;
+    const title = `**${inlineMarkdown(item.title, 150) || '(untitled)'}** (${inlineMarkdown(feed.title, 100)})`;
     if (subs.length === 0) return replyPrivately(interaction, `${title} was seen, but this channel has no subscriptions. Add one with /subscribe.`);
     // one prepared item for all: a regex several subscriptions share runs once
     const prepared = new PreparedItem(matchableItem(item, feed));
     const lines = subs.map((sub) => {
       const outcome = evaluatePrepared(sub.query as Query, prepared);
-      if (!outcome.matched) return `✗ \`${sub.canonical}\` — ${outcome.explanation}`;
+      if (!outcome.matched) return `✗ ${codeSpan(sub.canonical)} — ${outcome.explanation}`;
       const published = item.published ? Date.parse(item.published) : NaN;
       const before = !Number.isNaN(published) && published < Date.parse(sub.createdAt);
       const reason = before ? 'but the story came out before this subscription was made, and only new stories alert' : 'but it was already in the feed when Herald started following it, so it counted as old';
-      return `✓ \`${sub.canonical}\` — ${outcome.explanation}, ${reason}`;
+      return `✓ ${codeSpan(sub.canonical)} — ${outcome.explanation}, ${reason}`;
     });
     await replyPrivately(interaction, fitMessage(`${title} was not posted here:\n${lines.join('\n')}`));
   },

@@ -8,7 +8,7 @@ import { createDiscordClient } from './discord/client.js';
 import type { Command } from './discord/command.js';
 import { handleInteraction } from './discord/interactions.js';
 import { FeedService } from './feeds/feed-service.js';
-import { createFetcher, type Fetcher } from './feeds/fetcher.js';
+import { createFetcher, type Fetcher, type FetcherOptions } from './feeds/fetcher.js';
 import { ParsePool, type Parsers } from './feeds/parse-pool.js';
 import { Poller, type CycleReport } from './feeds/poller.js';
 import { cronPeriodMs, SPREAD_SHARE } from './feeds/scheduler.js';
@@ -25,8 +25,15 @@ export interface AppOptions {
   config: Config;
   log?: Logger;
   clock?: () => Date;
-  /** Defaults to the polite undici fetcher built from the config. */
+  /** Polling's fetcher. Defaults to the polite undici fetcher built from the config. */
   fetcher?: Fetcher;
+  /**
+   * The fetcher for what members trigger (/feed add, import, retry). Defaults to a second fetcher with its own small
+   * budget (MEMBER_FETCH_CONCURRENCY); when only `fetcher` is given, that one is used for both.
+   */
+  memberFetcher?: Fetcher;
+  /** Extra options for the fetchers Herald builds itself (tests: a DNS stand-in, which addresses are blocked). */
+  fetcherOptions?: Partial<FetcherOptions>;
   /** First retry delay after a failed alert send (ms). */
   alertRetryMs?: number;
   /** Debounce of rating edits (ms). */
@@ -38,6 +45,9 @@ export interface AppOptions {
   /** Store options beyond STORE_URL (tests: a key prefix so runs sharing a server stay apart). */
   storeOptions?: StoreOptions;
 }
+
+/** Fetches members trigger (/feed add, import, retry) that run at once, across all guilds; polling has its own 32. */
+export const MEMBER_FETCH_CONCURRENCY = 8;
 
 export interface App {
   client: Client;
@@ -54,15 +64,17 @@ export async function startApp(options: AppOptions): Promise<App> {
   const log = options.log ?? silentLogger;
   const clock = options.clock ?? (() => new Date());
   const store = await openStore(config.storeUrl, options.storeOptions);
-  const fetcher =
-    options.fetcher ??
-    createFetcher({ userAgent: config.userAgent, maxBytes: config.limits.feedBytes, allowPrivateAddresses: config.allowPrivateAddresses });
+  const fetcherOptions: FetcherOptions = { userAgent: config.userAgent, maxBytes: config.limits.feedBytes, allowPrivateAddresses: config.allowPrivateAddresses, ...options.fetcherOptions };
+  // Two budgets: slow or hostile URLs members add can fill only theirs, never the slots polling needs.
+  const fetcher = options.fetcher ?? createFetcher(fetcherOptions);
+  const memberFetcher =
+    options.memberFetcher ?? (options.fetcher ? options.fetcher : createFetcher({ ...fetcherOptions, maxConcurrent: MEMBER_FETCH_CONCURRENCY, maxPerHost: 2 }));
   // Untrusted documents are parsed in worker threads with time and memory limits (parse-pool.ts).
   const parsePool = new ParsePool({ threads: options.parseThreads, maxBytes: config.limits.feedBytes, log });
   const parsers: Parsers = parsePool;
   const client = createDiscordClient(config.discordApiUrl);
 
-  const feeds = new FeedService({ store, fetcher, log, clock, defaultFeeds: config.defaultFeeds, maxFeedsPerGuild: config.limits.feedsPerGuild, parsers });
+  const feeds = new FeedService({ store, fetcher: memberFetcher, log, clock, defaultFeeds: config.defaultFeeds, maxFeedsPerGuild: config.limits.feedsPerGuild, parsers });
   const subscriptions = new SubscriptionService({ store, log, clock, maxPerGuild: config.limits.subscriptionsPerGuild, maxRegexPerGuild: config.limits.regexPerGuild });
   const alerts = new AlertService({ store, subscriptions, feeds, rest: client.rest, log, clock, retryDelayMs: options.alertRetryMs });
   const ratings = new RatingService({ store, rest: client.rest, log, botUserId: () => client.user?.id ?? null, refreshDelayMs: options.ratingRefreshMs });
@@ -75,6 +87,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     clock,
     intervalMs,
     parse: parsers.parse,
+    retryFetcher: memberFetcher,
     feedUrls: () => feeds.allFeedUrls(),
     onNewItems: (feed, items) => alerts.handleNewItems(feed, items),
     onDisabled: async (feed) => {
@@ -101,7 +114,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   try {
     await client.login(config.discordToken);
   } catch (error) {
-    await Promise.allSettled([client.destroy(), store.close(), fetcher.close(), parsePool.close()]);
+    await Promise.allSettled([client.destroy(), store.close(), fetcher.close(), memberFetcher.close(), parsePool.close()]);
     throw error;
   }
   await ready;
@@ -147,13 +160,13 @@ export async function startApp(options: AppOptions): Promise<App> {
       clearInterval(sweeper);
       await sweeping;
       poller.stop();
-      // Finish what is in flight: the poll cycle, the sends it queued, the pending rating edits.
-      await poller.runCycleInFlight();
+      // Finish what is in flight: the poll cycle, imports' fetches under way, the sends queued, the rating edits.
+      await Promise.all([poller.runCycleInFlight(), feeds.close()]);
       alerts.close();
       await alerts.idle();
       await ratings.flush();
       await client.destroy();
-      await Promise.allSettled([store.close(), fetcher.close(), parsePool.close()]);
+      await Promise.allSettled([store.close(), fetcher.close(), memberFetcher.close(), parsePool.close()]);
       log.info({ event: 'stop' }, 'Herald stopped');
     })());
   return { client, services, commands, pollNow, stop };

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { matchableItem } from './alerts/alert-service.js';
 import { REPOSITORY_URL } from './config/config.js';
@@ -131,6 +132,17 @@ async function main(argv: string[]): Promise<number> {
   return runCheck({ target, query: parsed.values.query, json: parsed.values.json, allowPrivateAddresses: allow }, (line) => console.log(line));
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli.ts')) {
+/** True when this file is the process's entry point (node dist/src/cli.js, or tsx src/cli.ts), not an import. */
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return pathToFileURL(realpathSync(entry)).href === import.meta.url;
+  } catch {
+    return /\/src\/cli\.[jt]s$/.test(entry);
+  }
+}
+
+if (isEntryPoint()) {
   process.exitCode = await main(process.argv.slice(2));
 }

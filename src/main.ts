@@ -21,20 +21,33 @@ const log = createLogger(config.logLevel);
 process.on('unhandledRejection', (reason) => log.error({ event: 'unhandled_rejection', error: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));
 
 // Signals are handled from the start: one that arrives while Herald is still starting stops it once started.
+// A repeat within FORCE_AFTER_MS is not a force-quit: process managers and wrappers (tsx, npm, docker) often send the
+// signal again within milliseconds. A signal repeated later than that, while still stopping, quits at once.
+const FORCE_AFTER_MS = 5_000;
 let app: App | undefined;
-let signals = 0;
+let firstSignalAt: number | null = null;
 const finish = (running: App) => running.stop().then(() => process.exit(0), () => process.exit(1));
 const stop = (signal: string) => {
-  if (++signals > 1) process.exit(1);
-  log.info({ event: 'signal', signal }, app ? 'stopping: finishing sends in flight' : 'stopping as soon as startup finishes');
-  if (app) void finish(app);
+  const now = performance.now();
+  if (firstSignalAt === null) {
+    firstSignalAt = now;
+    log.info({ event: 'signal', signal }, app ? 'stopping: finishing sends in flight' : 'stopping as soon as startup finishes');
+    if (app) void finish(app);
+    return;
+  }
+  if (now - firstSignalAt < FORCE_AFTER_MS) {
+    log.info({ event: 'signal.repeated', signal }, 'already stopping: finishing sends in flight (a signal again after a few seconds quits at once)');
+    return;
+  }
+  log.warn({ event: 'signal.force', signal }, 'quitting at once: sends in flight stay in the outbox for the next start');
+  process.exit(1);
 };
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
 
 try {
   app = await startApp({ config, log });
-  if (signals > 0) void finish(app);
+  if (firstSignalAt !== null) void finish(app);
 } catch (error) {
   const code = (error as { code?: string }).code;
   if (code === 'TokenInvalid') {

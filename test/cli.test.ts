@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runCheck } from '../src/cli.js';
 import { ParsePool } from '../src/feeds/parse-pool.js';
+import { buildHerald, type BuiltHerald } from './harness/built.js';
 import { rssFeed, startFeedServer, type FeedServer } from './harness/feed-server.js';
 
 const feedXml = rssFeed({
@@ -22,13 +23,15 @@ const feedXml = rssFeed({
 let dir: string;
 let file: string;
 let server: FeedServer;
+let herald: BuiltHerald;
 beforeAll(async () => {
+  herald = buildHerald(); // `npm run herald` and `npm start` run the compiled JavaScript
   dir = mkdtempSync(join(tmpdir(), 'herald-cli-'));
   file = join(dir, 'feed.xml');
   writeFileSync(file, feedXml);
   server = await startFeedServer();
   server.set('/feed.xml', feedXml, { contentType: 'application/rss+xml' });
-});
+}, 180_000);
 afterAll(async () => {
   await server.close();
   rmSync(dir, { recursive: true, force: true });
@@ -104,11 +107,11 @@ describe('herald check', () => {
   });
 
   it('runs as npm run herald, exiting non-zero with one JSON error line', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'check', join(dir, 'missing.xml'), '--json'], { encoding: 'utf8', env: { ...process.env, ALLOW_PRIVATE_ADDRESSES: '' } });
+    const run = spawnSync(process.execPath, [herald.cli, 'check', join(dir, 'missing.xml'), '--json'], { encoding: 'utf8', env: { ...process.env, ALLOW_PRIVATE_ADDRESSES: '' } });
     expect(run.status).toBe(1);
     expect(run.stdout.trim().split('\n')).toHaveLength(1);
     expect(JSON.parse(run.stdout).error).toMatch(/no such file/);
-    const usage = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts'], { encoding: 'utf8' });
+    const usage = spawnSync(process.execPath, [herald.cli], { encoding: 'utf8' });
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('Usage: npm run herald -- check');
   });
@@ -117,12 +120,44 @@ describe('herald check', () => {
 describe('npm start without a token', () => {
   it('says what to set and where, without a stack trace', () => {
     // From an empty folder, so a developer's own .env plays no part.
-    const tsx = pathToFileURL(join(process.cwd(), 'node_modules/tsx/dist/loader.mjs')).href;
-    const run = spawnSync(process.execPath, ['--import', tsx, join(process.cwd(), 'src/main.ts')], { encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH } });
+    const run = spawnSync(process.execPath, [herald.main], { encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH } });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('DISCORD_TOKEN');
     expect(run.stderr).toContain('discord.com/developers/applications');
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('npm start before a build (scripts/ensure-build.mjs, its prestart step)', () => {
+  it('without TypeScript installed, says exactly what to run when dist/ is missing or older than the sources', () => {
+    // A checkout outside this repository, so no node_modules (and no tsc) can be found from it: a pruned install.
+    const root = mkdtempSync(join(tmpdir(), 'herald-prestart-'));
+    try {
+      mkdirSync(join(root, 'scripts'));
+      mkdirSync(join(root, 'src'));
+      copyFileSync(join(process.cwd(), 'scripts', 'ensure-build.mjs'), join(root, 'scripts', 'ensure-build.mjs'));
+      writeFileSync(join(root, 'src', 'main.ts'), 'export {};\n');
+      const check = () => spawnSync(process.execPath, [join(root, 'scripts', 'ensure-build.mjs')], { encoding: 'utf8' });
+
+      const missing = check();
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toContain("Herald isn't built yet (no dist/), and TypeScript isn't installed here to build it.");
+      expect(missing.stderr).toContain('Build it with: npm ci && npm run build && npm prune --omit=dev');
+
+      mkdirSync(join(root, 'dist', 'src'), { recursive: true });
+      for (const file of ['main.js', 'cli.js']) writeFileSync(join(root, 'dist', 'src', file), '');
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(join(root, 'src', 'main.ts'), old, old);
+      expect(check().status).toBe(0); // built after the last source change: runs as it is
+
+      const later = new Date(Date.now() + 60_000);
+      utimesSync(join(root, 'src', 'main.ts'), later, later);
+      const stale = check();
+      expect(stale.status).toBe(1);
+      expect(stale.stderr).toContain('dist/ is older than the sources in src/ and commands/');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import type { APIEmbed } from 'discord.js';
-import { escapeMarkdown } from 'discord.js';
 import { formatRating, type RatingSummary } from '../ratings/rating.js';
+import { cutEscaped, escapeMarkdownText, plainText } from '../text/discord-markdown.js';
 
 /** Discord's embed limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits). */
 export const EMBED_LIMITS = { title: 256, description: 4096, authorName: 256, footer: 2048, fieldName: 256, fieldValue: 1024, total: 6000 };
@@ -24,20 +24,11 @@ export interface AlertContent {
   terms: string[];
 }
 
-/** Cuts already-escaped markdown to `max` characters without leaving a dangling backslash escape. */
-export function cutMarkdown(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let out = text.slice(0, max - 1);
-  const trailingBackslashes = /\\+$/.exec(out)?.[0].length ?? 0;
-  if (trailingBackslashes % 2 === 1) out = out.slice(0, -1);
-  return `${out.trimEnd()}…`;
-}
-
 function escapeText(raw: string): string {
   // Escaping at most doubles the length, so a bounded input keeps escaping cheap whatever a feed sends.
   const text = raw.length > 2 * EMBED_LIMITS.description ? raw.slice(0, 2 * EMBED_LIMITS.description) : raw;
-  // Masked links and mentions are inert in embeds, but escaping keeps feed text from forming markdown at all.
-  return escapeMarkdown(text, { bulletedList: true, heading: true, numberedList: true, maskedLink: true });
+  // Descriptions and field values render masked links; the one escaping path keeps feed text from forming any markdown.
+  return escapeMarkdownText(text);
 }
 
 /** Escaped summary with the highlighted ranges in bold. */
@@ -74,21 +65,22 @@ function validTimestamp(iso: string | null): string | undefined {
 
 /** The alert embed: pure, within Discord's limits, every feed string escaped. */
 export function buildAlertEmbed(content: AlertContent, rating: RatingSummary): APIEmbed {
-  const feedName = content.feedTitle.trim() || 'News feed';
+  // Author and footer are drawn as plain text (no markdown): invisible characters go, nothing is escaped.
+  const feedName = plainText(content.feedTitle, EMBED_LIMITS.authorName) || 'News feed';
   const embed: APIEmbed = {
     color: HERALD_COLOUR,
-    author: { name: cutMarkdown(feedName, EMBED_LIMITS.authorName), url: httpUrl(content.feedSiteUrl) },
-    title: cutMarkdown(content.headline ? boldRanges(content.headline, content.headlineHighlights ?? []) : '(untitled)', EMBED_LIMITS.title),
+    author: { name: feedName, url: httpUrl(content.feedSiteUrl) },
+    title: cutEscaped(content.headline ? boldRanges(content.headline, content.headlineHighlights ?? []) : '(untitled)', EMBED_LIMITS.title),
     url: httpUrl(content.link),
-    description: content.summary ? cutMarkdown(boldRanges(content.summary, content.highlights), 1024) : undefined,
+    description: content.summary ? cutEscaped(boldRanges(content.summary, content.highlights), 1024) : undefined,
     thumbnail: httpUrl(content.image) ? { url: httpUrl(content.image)! } : undefined,
     timestamp: validTimestamp(content.published),
     fields: [],
-    footer: { text: cutMarkdown(`${feedName} · rate with 1️⃣–5️⃣`, EMBED_LIMITS.footer) },
+    footer: { text: plainText(`${feedName} · rate with 1️⃣–5️⃣`, EMBED_LIMITS.footer) },
   };
   if (content.terms.length > 0) {
     const terms = content.terms.map((t) => `**${escapeText(t)}**`).join(', ');
-    embed.fields!.push({ name: 'Matched', value: cutMarkdown(terms, EMBED_LIMITS.fieldValue), inline: true });
+    embed.fields!.push({ name: 'Matched', value: cutEscaped(terms, EMBED_LIMITS.fieldValue), inline: true });
   }
   embed.fields!.push({ name: RATING_FIELD_NAME, value: formatRating(rating), inline: true });
   if (!embed.author!.url) delete embed.author!.url;

@@ -1,8 +1,9 @@
-import { escapeMarkdown, Routes } from 'discord.js';
+import { Routes } from 'discord.js';
 import type { FeedService } from '../feeds/feed-service.js';
 import type { Logger } from '../log.js';
 import type { SubscriptionService } from '../match/subscription-service.js';
 import type { FeedRecord } from '../store/records.js';
+import { inlineMarkdown } from '../text/discord-markdown.js';
 import { describe, type DiscordRest } from './alert-service.js';
 
 export interface NoticeDeps {
@@ -16,8 +17,8 @@ export interface NoticeDeps {
 
 /** The notice a channel gets when a feed it may receive alerts from is disabled. Feed text is untrusted: escaped. */
 export function feedDisabledNotice(feed: Pick<FeedRecord, 'url' | 'title' | 'disabledReason'>): string {
-  const title = escapeMarkdown(feed.title.replace(/\s+/g, ' ').trim()).slice(0, 200);
-  const reason = escapeMarkdown((feed.disabledReason ?? 'it kept failing').replace(/\s+/g, ' ')).slice(0, 600);
+  const title = inlineMarkdown(feed.title, 200) || 'untitled';
+  const reason = inlineMarkdown(feed.disabledReason ?? 'it kept failing', 600);
   return fit(
     `⛔ Herald stopped polling the feed **${title}** (<${feed.url}>): ${reason}.\n` +
       `No alerts will come from it until it is fixed. Once the feed works again (check the address in a browser), run \`/feed retry url:${feed.url.replace(/`/g, '%60')}\`, or stop following it with \`/feed remove\`.`,

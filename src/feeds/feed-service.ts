@@ -10,7 +10,7 @@ import { recentItemsRecord } from './recent.js';
 import { findNewItems } from './seen.js';
 import type { ParsedFeed } from './types.js';
 
-export type FeedProblemCode = 'bad-url' | 'fetch' | 'parse' | 'limit' | 'not-followed' | 'several-feeds';
+export type FeedProblemCode = 'bad-url' | 'fetch' | 'parse' | 'limit' | 'not-followed' | 'several-feeds' | 'busy';
 
 /** Why a feed can't be added or read, in words for the user who asked. */
 export class FeedProblem extends Error {
@@ -35,6 +35,10 @@ export interface InspectedFeed {
 
 export interface FeedServiceDeps {
   store: Store;
+  /**
+   * The fetcher for what members trigger (/feed add, import, discovery): its own small budget, separate from
+   * polling's, so slow or hostile URLs a member adds can never hold up the poll cycle.
+   */
   fetcher: Fetcher;
   log: Logger;
   clock: () => Date;
@@ -70,10 +74,38 @@ export function newFeedRecord(url: string, feed: ParsedFeed, now: Date, validato
   };
 }
 
+/** How an OPML import went. */
+export interface ImportSummary {
+  added: number;
+  already: number;
+  failed: Array<{ url: string; reason: string }>;
+  /** New feeds not tried because the guild had no free feed slot for them. */
+  overLimit: number;
+  /** Feeds not tried because the import was stopped (Herald shutting down, or the import's time ran out). */
+  stopped: number;
+}
+
+export interface ImportPlan {
+  /** Feeds to fetch and follow: new to the guild, at most its free feed slots. */
+  toTry: string[];
+  already: number;
+  invalid: Array<{ url: string; reason: string }>;
+  overLimit: number;
+}
+
+/** Feeds one import fetches at once (they share the member fetch budget with every other guild). */
+export const IMPORT_CONCURRENCY = 2;
+/** An import stops starting new fetches after this long (Discord lets a deferred reply be edited for 15 minutes). */
+export const IMPORT_DEADLINE_MS = 12 * 60_000;
+
 /** Which guild follows which feed, and adding/removing feeds. Keeps an in-memory view of the guildfeeds namespace. */
 export class FeedService {
   private readonly guilds = new Map<string, GuildFeedsRecord>();
   private readonly lock = new KeyedLock();
+  /** Guilds with an import running (one at a time per guild) and the imports themselves, for a clean stop. */
+  private readonly importing = new Set<string>();
+  private readonly imports = new Set<Promise<unknown>>();
+  private readonly stopper = new AbortController();
 
   constructor(private readonly deps: FeedServiceDeps) {}
 
@@ -160,6 +192,10 @@ export class FeedService {
 
     const url = feed.url;
     await this.lock.run(guildId, async () => {
+      // Checked again here: follows running side by side (an import, a /feed add) must not pass the limit together.
+      if (!this.isFollowedBy(guildId, url) && this.followedBy(guildId).length >= this.deps.maxFeedsPerGuild) {
+        throw new FeedProblem('limit', `This server already follows ${this.deps.maxFeedsPerGuild} feeds, the limit. Remove one with /feed remove first.`);
+      }
       const record = this.guilds.get(guildId) ?? { follows: [], droppedDefaults: [] };
       const next: GuildFeedsRecord = {
         follows: this.deps.defaultFeeds.includes(url) ? record.follows : [...new Set([...record.follows, url])],
@@ -170,6 +206,87 @@ export class FeedService {
     });
     this.deps.log.info({ event: 'feed.follow', guild: guildId, feed: url }, 'guild follows feed');
     return { feed, itemCount, alreadyFollowed: false };
+  }
+
+  /**
+   * What an import of `urls` would do: feeds already followed are skipped, invalid URLs fail at once, and of the new
+   * ones only as many as the guild has free feed slots are tried; the rest are refused (counted in `overLimit`).
+   * Every feed tried counts against the free slots, whether or not it then works, so an import makes at most that
+   * many fetches.
+   */
+  planImport(guildId: string, urls: string[]): ImportPlan {
+    const plan: ImportPlan = { toTry: [], already: 0, invalid: [], overLimit: 0 };
+    const free = Math.max(0, this.deps.maxFeedsPerGuild - this.followedBy(guildId).length);
+    const seen = new Set<string>();
+    for (const raw of urls) {
+      let url: string;
+      try {
+        url = normaliseFeedUrl(raw);
+      } catch (error) {
+        plan.invalid.push({ url: raw.slice(0, 200), reason: (error as Error).message });
+        continue;
+      }
+      if (seen.has(url)) continue;
+      seen.add(url);
+      if (this.resolveFollowed(guildId, url)) plan.already++;
+      else if (plan.toTry.length < free) plan.toTry.push(url);
+      else plan.overLimit++;
+    }
+    return plan;
+  }
+
+  /**
+   * Runs an import plan in the background: at most IMPORT_CONCURRENCY fetches at a time, on the member fetch budget,
+   * reporting progress after each feed. One import per guild at a time (a second one is refused with 'busy').
+   * Stopping Herald (close) stops it starting more fetches.
+   */
+  startImport(guildId: string, plan: ImportPlan, onProgress: (done: number, total: number) => void): Promise<ImportSummary> {
+    if (this.importing.has(guildId)) {
+      throw new FeedProblem('busy', 'An import is already running in this server. Wait for its summary, then import again.');
+    }
+    this.importing.add(guildId);
+    const signal = AbortSignal.any([this.stopper.signal, AbortSignal.timeout(IMPORT_DEADLINE_MS)]);
+    const summary: ImportSummary = { added: 0, already: plan.already, failed: [...plan.invalid], overLimit: plan.overLimit, stopped: 0 };
+    const run = async () => {
+      let next = 0;
+      let done = 0;
+      const worker = async () => {
+        while (next < plan.toTry.length) {
+          const url = plan.toTry[next++]!;
+          if (signal.aborted) {
+            summary.stopped++;
+            continue;
+          }
+          try {
+            const result = await this.follow(guildId, url);
+            if (result.alreadyFollowed) summary.already++;
+            else summary.added++;
+          } catch (error) {
+            if (error instanceof FeedProblem && error.code === 'limit') summary.overLimit++;
+            else {
+              if (!(error instanceof FeedProblem)) this.deps.log.warn({ event: 'feed.import_failed', guild: guildId, feed: url, error: String(error) }, 'import of one feed failed');
+              summary.failed.push({ url, reason: error instanceof FeedProblem ? error.message : "something went wrong on Herald's side" });
+            }
+          }
+          onProgress(++done, plan.toTry.length);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(IMPORT_CONCURRENCY, plan.toTry.length) }, worker));
+      this.deps.log.info({ event: 'feed.import', guild: guildId, added: summary.added, failed: summary.failed.length, overLimit: summary.overLimit, stopped: summary.stopped }, 'import finished');
+      return summary;
+    };
+    const task = run().finally(() => {
+      this.importing.delete(guildId);
+      this.imports.delete(task);
+    });
+    this.imports.add(task);
+    return task;
+  }
+
+  /** Stops imports from starting more fetches and waits for the fetches under way. */
+  async close(): Promise<void> {
+    this.stopper.abort();
+    await Promise.allSettled([...this.imports]);
   }
 
   /** The guild stops following a feed. Returns false when it did not follow it. */

@@ -17,6 +17,8 @@ export interface PollerDeps {
   fetcher: Fetcher;
   log: Logger;
   clock: () => Date;
+  /** The fetcher for /feed retry (a member's request): the member budget, so a retry never takes a polling slot. */
+  retryFetcher?: Fetcher;
   /** Every feed URL to poll this cycle. */
   feedUrls: () => string[];
   /**
@@ -156,7 +158,7 @@ export class Poller {
         await this.deps.store.feeds.set(url, { ...record, disabledReason: null, disabledAt: null, consecutiveFailures: 0, firstFailureAt: null, nextPollAt: null, bodyHash: null, bodyParseError: null });
         if (record.disabledReason) this.deps.log.info({ event: 'feed.reenabled', feed: url }, 'feed re-enabled');
       }
-      const result = await this.pollFeedNow(url, true);
+      const result = await this.pollFeedNow(url, true, this.deps.retryFetcher);
       return { ...result, feed: await this.deps.store.feeds.get(url) };
     });
   }
@@ -169,14 +171,14 @@ export class Poller {
     return this.perFeed.run(url, () => this.pollFeedNow(url, options.force === true));
   }
 
-  private async pollFeedNow(url: string, force: boolean): Promise<PollResult> {
+  private async pollFeedNow(url: string, force: boolean, fetcher: Fetcher = this.deps.fetcher): Promise<PollResult> {
     const { store, clock, log } = this.deps;
     const now = clock();
     const record = await store.feeds.get(url);
     if (!force && !isDue(record, now, this.intervalMs)) return { outcome: 'skipped', newItems: 0 };
 
     try {
-      const fetched = await this.deps.fetcher.fetch({ url, etag: record?.etag, lastModified: record?.lastModified });
+      const fetched = await fetcher.fetch({ url, etag: record?.etag, lastModified: record?.lastModified });
       const nextPollAt = nextPollAfterSuccess(now, fetched.maxAgeSeconds);
       if (fetched.kind === 'not-modified') {
         if (record) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { boldRanges, buildAlertEmbed, cutMarkdown, EMBED_LIMITS, withRating, type AlertContent } from '../../src/alerts/embed.js';
+import { boldRanges, buildAlertEmbed, EMBED_LIMITS, withRating, type AlertContent } from '../../src/alerts/embed.js';
 import { NO_RATINGS_TEXT } from '../../src/ratings/rating.js';
+import { cutEscaped } from '../../src/text/discord-markdown.js';
 
 const base: AlertContent = {
   headline: 'North Korea leader meets families of soldiers killed fighting for Russia in Ukraine',
@@ -37,9 +38,30 @@ describe('buildAlertEmbed', () => {
       { ...base, headline: '**Breaking** _news_ [click](https://evil.example)', summary: '# heading @everyone `code`', highlights: [] },
       { count: 0, average: null },
     );
-    expect(embed.title).toBe('\\*\\*Breaking\\*\\* \\_news\\_ \\[click](https://evil.example)');
+    expect(embed.title).toBe('\\*\\*Breaking\\*\\* \\_news\\_ \\[click\\](https\\://evil.example)');
     expect(embed.description).not.toMatch(/(^|[^\\])`/);
     expect(embed.description).toContain('\\# heading');
+  });
+
+  it('keeps masked links, mentions and invisible characters out of every embed part', () => {
+    const phish = '[Verify your server](https://evil.example/login)';
+    const embed = buildAlertEmbed(
+      { ...base, headline: `Korea \u202Eelbisivni ${phish}`, summary: `Korea ${phish} <@123> @everyone zero\u200Bwidth`, feedTitle: `Wire\u2066 ${phish}`, terms: [`Korea ${phish}`], highlights: [{ start: 0, end: 5 }] },
+      { count: 0, average: null },
+    );
+    const parts = [embed.title!, embed.description!, embed.author!.name, embed.footer!.text, ...embed.fields!.map((f) => f.value)];
+    for (const part of parts) {
+      expect(part).not.toMatch(/[\u202A-\u202E\u2066-\u2069\u200B-\u200D\u2060\uFEFF]/);
+    }
+    // Where markdown renders (title, description, fields), no unescaped bracket, mention or auto-link survives.
+    for (const part of [embed.title!, embed.description!, ...embed.fields!.map((f) => f.value)]) {
+      expect(part).not.toMatch(/(^|[^\\])[[\]<]/);
+      expect(part).not.toContain('https://');
+    }
+    expect(embed.description).toContain('**Korea**');
+    expect(embed.description).toContain('\\@everyone');
+    // Author and footer are plain text in Discord: no escapes to show as backslashes.
+    expect(embed.author!.name).toBe(`Wire ${phish}`);
   });
 
   it('stays within Discord limits for huge feed text', () => {
@@ -68,9 +90,9 @@ describe('buildAlertEmbed', () => {
   });
 });
 
-describe('cutMarkdown / boldRanges', () => {
+describe('cutEscaped / boldRanges', () => {
   it('never leaves a dangling escape', () => {
-    expect(cutMarkdown('abc\\*def', 5)).toBe('abc…');
+    expect(cutEscaped('abc\\*def', 5)).toBe('abc…');
   });
   it('bolds several ranges and escapes between them', () => {
     expect(boldRanges('a*b North Korea c_d Kim', [{ start: 4, end: 15 }, { start: 20, end: 23 }])).toBe('a\\*b **North Korea** c\\_d **Kim**');

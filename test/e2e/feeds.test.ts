@@ -14,7 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { isBlockedAddress } from '../../src/feeds/address-guard.js';
-import { createFetcher } from '../../src/feeds/fetcher.js';
 import { parseOpml } from '../../src/feeds/opml.js';
 import { DISABLE_AFTER_MS } from '../../src/feeds/scheduler.js';
 import { startFakeDiscord, type FakeDiscord } from '../harness/fake-discord.js';
@@ -54,6 +53,16 @@ const run = (name: string, options: Record<string, unknown> = {}, subcommand?: s
   discord.runCommand({ guildId, channelId, userId: ADMIN, name, subcommand, options });
 
 const story = (guid: string, title: string, pubDate: string) => ({ guid, title, link: `https://site.example/${guid}`, description: `${title}.`, pubDate });
+/** An import edits one reply: its progress, then the summary. Resolves with the reply once it is the summary. */
+async function importFile(file: { filename: string; data: string; contentType?: string }, guildId = GUILD2, channelId = OTHER_NEWS) {
+  const reply = await run('feed', { file }, 'import', guildId, channelId);
+  const deadline = Date.now() + 20_000;
+  while (!reply.content.startsWith('Imported') && !reply.content.includes("isn't an OPML")) {
+    if (Date.now() > deadline) throw new Error(`the import never finished: ${reply.content}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return reply;
+}
 const notices = (channelId: string) => discord.messages(channelId).filter((m) => m.content.startsWith('⛔'));
 
 beforeAll(async () => {
@@ -95,14 +104,9 @@ beforeAll(async () => {
     POLL_CRON: '*/2 * * * *',
   });
   expect(config.allowPrivateAddresses).toBe(false);
-  const fetcher = createFetcher({
-    userAgent: config.userAgent,
-    maxBytes: config.limits.feedBytes,
-    allowPrivateAddresses: false,
-    lookup: fakeLookup,
-    isBlocked: (ip) => ip !== '127.0.0.2' && isBlockedAddress(ip),
-  });
-  app = await startApp({ config, fetcher, clock: () => now, schedulePolling: false });
+  // Herald builds its two fetchers (polling, member-triggered) itself; the test only swaps DNS and the guard's list.
+  const fetcherOptions = { lookup: fakeLookup, isBlocked: (ip: string) => ip !== '127.0.0.2' && isBlockedAddress(ip) };
+  app = await startApp({ config, fetcherOptions, clock: () => now, schedulePolling: false });
 });
 
 afterAll(async () => {
@@ -306,7 +310,8 @@ describe('OPML', () => {
     expect(parsed.ok && parsed.feeds.map((f) => f.title)).toEqual(['Site News', 'Same Time', 'Flaky *Wire*']);
 
     expect(app.services.feeds.followedBy(GUILD2)).toEqual([]);
-    const imported = await run('feed', { file: { filename: 'herald-feeds.opml', data: opml, contentType: 'text/x-opml' } }, 'import', GUILD2, OTHER_NEWS);
+    const imported = await importFile({ filename: 'herald-feeds.opml', data: opml, contentType: 'text/x-opml' });
+    expect(imported.editedCount).toBeGreaterThanOrEqual(1);
     expect(imported.ephemeral).toBe(true);
     expect(imported.content).toContain('Imported herald-feeds.opml: added 3, already followed 0, failed 0.');
     expect(app.services.feeds.followedBy(GUILD2)).toEqual(app.services.feeds.followedBy(GUILD));
@@ -317,9 +322,10 @@ describe('OPML', () => {
       '  </body>',
       `    <outline type="rss" text="Gone" xmlUrl="${pub('/gone.xml')}"/>\n    <outline type="rss" text="Extra" xmlUrl="${pub('/extra.xml')}"/>\n  </body>`,
     );
-    const again = await run('feed', { file: { filename: 'more.opml', data: more } }, 'import', GUILD2, OTHER_NEWS);
+    const again = await importFile({ filename: 'more.opml', data: more });
     expect(again.content).toContain('Imported more.opml: added 1, already followed 3, failed 1.');
-    expect(again.content).toContain(`• ${pub('/gone.xml')} — Couldn't fetch ${pub('/gone.xml')}: the feed answered 404 Not Found`);
+    const shownUrl = pub('/gone.xml').replace('http:', 'http\\:');
+    expect(again.content).toContain(`• ${shownUrl} — Couldn't fetch ${shownUrl}: the feed answered 404 Not Found`);
     expect(again.content).toContain('Fix or drop the failed feeds and import again');
     expect(app.services.feeds.followedBy(GUILD2)).toHaveLength(4);
   });
@@ -327,6 +333,34 @@ describe('OPML', () => {
   it('rejects a file that is not OPML', async () => {
     const reply = await run('feed', { file: { filename: 'notes.txt', data: 'just some notes' } }, 'import', GUILD2, OTHER_NEWS);
     expect(reply.content).toMatch(/^notes\.txt isn't an OPML file Herald can read: .+\. Export the list from your feed reader as OPML and try again\.$/);
+  });
+});
+
+describe("feed text in Herald's own messages", () => {
+  it('a feed titled as a masked link is posted inert in the feed-disabled notice', async () => {
+    const phish = '[Verify your server](https://evil.example/login)';
+    feeds.set('/phish.xml', rssFeed({ title: `${phish} \u202Egnp.exe <@&1> @everyone`, items: siteItems }));
+    const url = pub('/phish.xml');
+    const added = await run('feed', { url }, 'add');
+    expect(added.content).toContain('Following **\\[Verify your server\\](https\\://evil.example/login)');
+    feeds.remove('/phish.xml');
+    for (let cycle = 0; cycle < 40; cycle++) {
+      await app.pollNow();
+      const record = await app.services.store.feeds.get(url);
+      if (record?.disabledReason) break;
+      now = new Date(Date.parse(record!.nextPollAt!));
+    }
+    expect((await app.services.store.feeds.get(url))?.disabledReason).toBeTruthy();
+
+    const notice = notices(NEWS).find((m) => m.content.includes(url));
+    expect(notice).toBeDefined();
+    // The exact body the fake Discord received: the title is there, readable, but forms no link, mention or override.
+    const body = notice!.content;
+    expect(body).toContain('**\\[Verify your server\\](https\\://evil.example/login) gnp.exe \\<@&1> \\@everyone**');
+    expect(body).not.toMatch(/(^|[^\\])\[[^\]]*(^|[^\\])\]\(/);
+    expect(body).not.toContain('https://evil.example');
+    expect(body).not.toMatch(/[\u202A-\u202E\u2066-\u2069\u200B-\u200D]/);
+    expect(notice!.allowedMentions).toEqual({ parse: [] });
   });
 });
 

@@ -1,45 +1,52 @@
-// `npm start` as a process: JSON log lines, commands registered, clean stop on SIGTERM, the token never logged.
+// `npm start` as a process (node on the compiled JavaScript, as `npm start` runs it): JSON log lines, commands
+// registered, clean stop on SIGTERM even when the signal is repeated at once, the token never logged.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { PermissionFlagsBits } from 'discord.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildHerald, type BuiltHerald } from '../harness/built.js';
 import { startFakeDiscord, type FakeDiscord } from '../harness/fake-discord.js';
+import { rssFeed, startFeedServer, type FeedServer } from '../harness/feed-server.js';
 
 const TOKEN = 'main-process-secret-token';
 const GUILD = '130000000000000001';
+const CHANNEL = '230000000000000001';
+const ADMIN = '330000000000000001';
+const MANAGE = PermissionFlagsBits.ViewChannel | PermissionFlagsBits.SendMessages | PermissionFlagsBits.ManageChannels;
+const guilds = [{ id: GUILD, name: 'Process', channels: [{ id: CHANNEL, name: 'general' }], members: [{ id: ADMIN, username: 'admin', permissions: MANAGE }] }];
 let discord: FakeDiscord;
+let feeds: FeedServer;
 let dir: string;
+let herald: BuiltHerald;
 
 beforeAll(async () => {
+  herald = buildHerald(); // `npm run build`, once per source version
   dir = mkdtempSync(join(tmpdir(), 'herald-main-'));
-  discord = await startFakeDiscord({
-    token: TOKEN,
-    applicationId: '430000000000000001',
-    botUserId: '430000000000000002',
-    guilds: [{ id: GUILD, name: 'Process', channels: [{ id: '230000000000000001', name: 'general' }], members: [] }],
-  });
-});
+  feeds = await startFeedServer();
+  discord = await startFakeDiscord({ token: TOKEN, applicationId: '430000000000000001', botUserId: '430000000000000002', guilds });
+}, 180_000);
 
 afterAll(async () => {
   await discord?.close();
+  await feeds?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** `npm start`'s entry point as a child process against a fake Discord. */
-function startHerald(fake: FakeDiscord) {
+/** `npm start` (node dist/src/main.js) as a child process against a fake Discord. */
+function startHerald(fake: FakeDiscord, store = join(dir, 'data', 'herald.sqlite')) {
   // Run from an empty folder, as a fresh install would, so .env and data/ of the checkout play no part.
-  const tsx = pathToFileURL(join(process.cwd(), 'node_modules/tsx/dist/loader.mjs')).href;
-  const child = spawn(process.execPath, ['--import', tsx, join(process.cwd(), 'src/main.ts')], {
+  const child = spawn(process.execPath, [herald.main], {
     cwd: dir,
     env: {
       PATH: process.env.PATH,
       DISCORD_TOKEN: TOKEN,
       DISCORD_API_URL: fake.apiUrl,
-      STORE_URL: `sqlite://${join(dir, 'data', 'herald.sqlite')}`,
+      STORE_URL: `sqlite://${store}`,
       POLL_CRON: '0 0 1 1 *',
       LOG_LEVEL: 'info',
+      ALLOW_PRIVATE_ADDRESSES: 'true',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -74,13 +81,7 @@ it('starts, logs structured lines, and stops cleanly on SIGTERM', async () => {
 });
 
 it('a SIGTERM while still starting stops it cleanly once started', async () => {
-  const slow = await startFakeDiscord({
-    token: TOKEN,
-    applicationId: '430000000000000001',
-    botUserId: '430000000000000002',
-    guilds: [{ id: GUILD, name: 'Process', channels: [{ id: '230000000000000001', name: 'general' }], members: [] }],
-    readyDelayMs: 1_500,
-  });
+  const slow = await startFakeDiscord({ token: TOKEN, applicationId: '430000000000000001', botUserId: '430000000000000002', guilds, readyDelayMs: 1_500 });
   try {
     const { child, out, exited, until } = startHerald(slow);
     await until('IDENTIFY', () => slow.identifyCount > 0);
@@ -95,4 +96,42 @@ it('a SIGTERM while still starting stops it cleanly once started', async () => {
   } finally {
     await slow.close();
   }
+});
+
+it('two SIGTERMs 10 ms apart while alerts are being sent: a clean stop, every alert delivered once', async () => {
+  const story = (i: number) => ({ guid: `k${i}`, title: `Korea story ${i}`, link: `https://news.example/k${i}`, description: `Korea news ${i}.` });
+  feeds.set('/korea.xml', rssFeed({ title: 'Korea Wire', items: [story(0)] }));
+  const store = join(dir, 'signals.sqlite');
+
+  // First run: follow the feed and subscribe (its current item counts as seen), then stop.
+  const setup = startHerald(discord, store);
+  await setup.until('started', () => setup.out.stdout.includes('"event":"start"'));
+  const run = (name: string, options: Record<string, unknown>, subcommand?: string) => discord.runCommand({ guildId: GUILD, channelId: CHANNEL, userId: ADMIN, name, subcommand, options });
+  expect((await run('feed', { url: feeds.url('/korea.xml') }, 'add')).content).toContain('Following **Korea Wire**');
+  expect((await run('subscribe', { query: 'Korea' })).content).toContain('Subscribed');
+  setup.child.kill('SIGTERM');
+  expect(await setup.exited).toBe(0);
+
+  // Six new stories; Discord makes the first sends wait (429, retry after 1 s), so they are in flight for a while.
+  feeds.set('/korea.xml', rssFeed({ title: 'Korea Wire', items: [1, 2, 3, 4, 5, 6].map(story).concat(story(0)) }));
+  discord.failNext(/^POST \/channels\/\d+\/messages$/, { status: 429, retryAfterSeconds: 1 }, 2);
+  const before = discord.messages(CHANNEL).length;
+  const sends = () => discord.requests.filter((r) => r.method === 'POST' && r.path === `/channels/${CHANNEL}/messages`).length;
+  const sendsBefore = sends();
+
+  const { child, out, exited, until } = startHerald(discord, store);
+  await until('the first alert send', () => sends() > sendsBefore);
+  child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 10));
+  child.kill('SIGTERM'); // what a wrapper (tsx, npm, a process manager) does when the child is slow to react
+  expect(await exited).toBe(0);
+
+  const events = out.stdout.trim().split('\n').map((l) => JSON.parse(l).event);
+  expect(events).toContain('signal');
+  expect(events).toContain('signal.repeated');
+  expect(events).not.toContain('signal.force');
+  expect(events.at(-1)).toBe('stop');
+  const alerts = discord.messages(CHANNEL).slice(before).map((m) => m.embeds[0]?.title as string);
+  expect(alerts.sort()).toEqual([1, 2, 3, 4, 5, 6].map((i) => `**Korea** story ${i}`).sort());
+  expect(discord.problems).toEqual([]);
 });

@@ -2,7 +2,10 @@
 //   new Client({ intents, partials, rest: { api: fake.apiUrl } })
 // See /work/shared/discord/NOTES.md for the pitfalls this implementation follows.
 // Implementation lives in ./fake-discord/*.ts; this file is the public surface used by e2e tests.
+import type { FakeOverwrite } from './fake-discord/overwrites.js';
 import { FakeDiscordServer } from './fake-discord/server.js';
+
+export type { FakeOverwrite } from './fake-discord/overwrites.js';
 
 export interface FakeMemberSpec {
   id: string;
@@ -16,6 +19,8 @@ export interface FakeChannelSpec {
   name: string;
   /** ChannelType; default GuildText (0). Use e.g. ChannelType.GuildCategory to test non-text channels. */
   type?: number;
+  /** permission overwrites (role id — the guild id for @everyone — or user id); sent in GUILD_CREATE, enforced on sends */
+  overwrites?: FakeOverwrite[];
 }
 
 export interface FakeGuildSpec {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { channelPermissions, overwritesJson, type FakeOverwrite } from './overwrites.js';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
@@ -83,6 +84,7 @@ interface ChannelState {
   position: number;
   deleted: boolean;
   lastMessageId: string | null;
+  overwrites: FakeOverwrite[];
 }
 
 interface GuildState {
@@ -320,6 +322,7 @@ export class FakeDiscordServer implements FakeDiscord {
       position: guild.channelIds.length,
       deleted: false,
       lastMessageId: null,
+      overwrites: c.overwrites ?? [],
     };
     this.channels.set(c.id, ch);
     guild.channelIds.push(c.id);
@@ -388,7 +391,7 @@ export class FakeDiscordServer implements FakeDiscord {
       guild_id: ch.guildId,
       name: ch.name,
       position: ch.position,
-      permission_overwrites: [],
+      permission_overwrites: overwritesJson(ch.overwrites),
       topic: null,
       nsfw: false,
       last_message_id: ch.lastMessageId,
@@ -907,8 +910,12 @@ export class FakeDiscordServer implements FakeDiscord {
     return ch && !ch.deleted ? ch : undefined;
   }
 
-  private botHas(guildId: string, bits: bigint): boolean {
-    return (this.memberPerms(guildId, this.opts.botUserId) & bits) === bits;
+  /** With a channel, its permission overwrites apply too. */
+  private botHas(guildId: string, bits: bigint, channel?: ChannelState): boolean {
+    let perms = this.memberPerms(guildId, this.opts.botUserId);
+    const roleId = this.guilds.get(guildId)?.members.get(this.opts.botUserId)?.roleId;
+    if (channel) perms = channelPermissions(perms, channel.overwrites, { guildId, userId: this.opts.botUserId, roleIds: roleId ? [roleId] : [] });
+    return (perms & bits) === bits;
   }
 
   private findMessage(channelId: string, messageId: string): MsgRecord | undefined {
@@ -1251,9 +1258,9 @@ export class FakeDiscordServer implements FakeDiscord {
   private createMessage(c: Ctx): Reply {
     const ch = this.liveChannel(c.params[0] ?? '');
     if (!ch) return this.unknownChannel();
-    if (!this.botHas(ch.guildId, PermissionFlagsBits.ViewChannel)) return { status: 403, body: errorBody(50001, 'Missing Access') };
+    if (!this.botHas(ch.guildId, PermissionFlagsBits.ViewChannel, ch)) return { status: 403, body: errorBody(50001, 'Missing Access') };
     if (!TEXT_TYPES.has(ch.type)) return { status: 400, body: errorBody(50008, 'Cannot send messages in a non-text channel') };
-    if (!this.botHas(ch.guildId, PermissionFlagsBits.SendMessages)) return this.missingPermissions();
+    if (!this.botHas(ch.guildId, PermissionFlagsBits.SendMessages, ch)) return this.missingPermissions();
     if (c.body.files.length && !this.botHas(ch.guildId, PermissionFlagsBits.AttachFiles)) return this.missingPermissions();
     const bad = this.contract(c, checkMessageCreate(c.body.json, c.body.files.length > 0));
     if (bad) return bad;
