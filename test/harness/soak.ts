@@ -1,0 +1,461 @@
+/**
+ * The fault-injection soak: Herald as a real process (`src/main.ts` under the tsx loader) against the fake Discord and
+ * a local feed server. Stories are published over time on several feeds (some stories on two feeds, same link),
+ * Discord misbehaves (5xx, route and global 429s, lost and slow answers, outages), Herald is killed with SIGKILL at
+ * seeded moments and restarted on the same store. At the end every channel is compared with what its subscriptions
+ * imply: `expected N, delivered N, duplicates 0, lost 0`.
+ *
+ * Used by test/e2e/soak.test.ts (short, several seeds) and scripts/soak.ts (`npm run soak`, longer).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PermissionFlagsBits } from 'discord-api-types/v10';
+import { startFakeDiscord, type FakeDiscord, type FaultPlan } from './fake-discord.js';
+import { rssFeed, startFeedServer, type FeedServer } from './feed-server.js';
+import { prng } from './prng.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TOKEN = 'soak-secret-token';
+const APP = '470000000000000001';
+const BOT = '470000000000000002';
+const ADMIN = '370000000000000001';
+const KEYWORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo'] as const;
+const FEEDS = ['/f0.xml', '/f1.xml', '/f2.xml', '/f3.xml'];
+
+/** Who follows what and wants which words: fixed, so "expected" is easy to check by eye. */
+const GUILDS = [
+  {
+    id: '170000000000000001',
+    name: 'Soak One',
+    feeds: ['/f0.xml', '/f1.xml', '/f2.xml'],
+    channels: [
+      { id: '270000000000000011', name: 'one-alpha', queries: ['alpha', 'echo'] }, // two subscriptions, one message per story
+      { id: '270000000000000012', name: 'one-bravo-charlie', queries: ['bravo, charlie'] },
+      { id: '270000000000000013', name: 'one-delta', queries: ['delta'] },
+    ],
+  },
+  {
+    id: '170000000000000002',
+    name: 'Soak Two',
+    feeds: ['/f2.xml', '/f3.xml'],
+    channels: [
+      { id: '270000000000000021', name: 'two-alpha-delta', queries: ['alpha, delta'] },
+      { id: '270000000000000022', name: 'two-bravo', queries: ['bravo'] },
+    ],
+  },
+];
+
+export interface SoakOptions {
+  seed: number;
+  /** `sqlite://…` (a fresh file per run when omitted) or a Redis URL whose database the run may flush. */
+  storeUrl?: string;
+  /** For the printed line. */
+  backend: string;
+  stories: number;
+  /** Publishing lasts this long (ms). */
+  publishMs: number;
+  /** SIGKILL + restart this many times while publishing. */
+  kills: number;
+  /** Progress lines (restarts, phases). */
+  log?: (line: string) => void;
+  /** How long the end waits for the last alerts before counting the missing ones as lost. Default 45 s. */
+  drainTimeoutMs?: number;
+  /** No message sent for this long = Herald is done (after everything expected arrived). Default 1500 ms. */
+  quietMs?: number;
+  /** Fault rates; default DEFAULT_FAULTS. */
+  faults?: Omit<FaultPlan, 'seed' | 'route'>;
+}
+
+export interface SoakResult {
+  seed: number;
+  backend: string;
+  expected: number;
+  delivered: number;
+  duplicates: number;
+  lost: number;
+  /** Messages for stories the channel should not have got (published before it subscribed, or not matching). */
+  unexpected: number;
+  /** Herald exits we did not cause (with the log tail). */
+  crashes: string[];
+  /** The final SIGTERM did not exit 0. */
+  uncleanStop: string | null;
+  restarts: number;
+  faults: Partial<Record<string, number>>;
+  nonceHits: number;
+  /** Contract problems the fake saw. */
+  problems: string[];
+  /** Per channel: stories posted more than once, and stories missing (for the report). */
+  details: { channel: string; duplicates: string[]; lost: string[]; unexpected: string[] }[];
+  line: string;
+}
+
+export const DEFAULT_FAULTS: Omit<FaultPlan, 'seed' | 'route'> = {
+  rates: { '500': 0.03, '503': 0.03, '429': 0.04, '429-global': 0.01, 'lost-close': 0.04, 'lost-reset': 0.02, slow: 0.05 },
+  retryAfterSeconds: [0.05, 0.6],
+  slowMs: [100, 1500],
+  outageRate: 0.01,
+  outageLength: [4, 8],
+};
+
+interface Story {
+  n: number;
+  link: string;
+  title: string;
+  words: string[];
+  /** feed path → ms after the start of publishing */
+  at: Map<string, number>;
+}
+
+/** The stories of a run: seeded words, feeds and times. Some are carried by two feeds, the second a little later. */
+export function planStories(seed: number, count: number, publishMs: number): Story[] {
+  const r = prng(seed * 7919 + 1);
+  const stories: Story[] = [];
+  for (let n = 0; n < count; n++) {
+    const words = KEYWORDS.filter(() => r() < 0.3);
+    const first = FEEDS[Math.floor(r() * FEEDS.length)]!;
+    const t = Math.floor(r() * publishMs);
+    const at = new Map([[first, t]]);
+    if (r() < 0.25) {
+      const others = FEEDS.filter((f) => f !== first);
+      at.set(others[Math.floor(r() * others.length)]!, Math.min(publishMs, t + Math.floor(r() * 4000)));
+    }
+    stories.push({ n, link: `https://news.example/story/${seed}-${n}`, title: `Report ${seed}-${n}: ${[...words, 'update'].join(' ')} from the desk`, words, at });
+  }
+  return stories;
+}
+
+/** Channel id → links it should receive, from the subscriptions and the guild's feeds. */
+export function expectedByChannel(stories: Story[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const g of GUILDS) {
+    for (const ch of g.channels) {
+      const alternatives = ch.queries.flatMap((q) => q.split(',').map((s) => s.trim()));
+      const want = new Set<string>();
+      for (const s of stories) {
+        const followed = [...s.at.keys()].some((f) => g.feeds.includes(f));
+        if (followed && alternatives.some((a) => s.words.includes(a))) want.add(s.link);
+      }
+      out.set(ch.id, want);
+    }
+  }
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, cond: () => boolean, timeoutMs: number, bail?: () => string | null): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    const why = bail?.();
+    if (why) throw new Error(`gave up waiting for ${what}: ${why}`);
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** One Herald process; stdout is JSON lines. */
+class Herald {
+  readonly child: ChildProcess;
+  out = '';
+  err = '';
+  events: string[] = [];
+  exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  readonly exited: Promise<void>;
+  /** set when we send the signal, so an exit we did not cause is a crash */
+  expectExit = false;
+
+  constructor(env: Record<string, string>, cwd: string) {
+    const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+    this.child = spawn(process.execPath, ['--import', tsx, join(ROOT, 'src/main.ts')], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = this.child;
+    live.add(child);
+    child.on('exit', () => live.delete(child));
+    let partial = '';
+    this.child.stdout!.on('data', (chunk: Buffer) => {
+      const text = partial + chunk.toString('utf8');
+      const lines = text.split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        this.out += line + '\n';
+        if (this.out.length > 400_000) this.out = this.out.slice(-200_000);
+        try {
+          const ev = (JSON.parse(line) as { event?: string }).event;
+          if (ev) this.events.push(ev);
+        } catch {
+          // not JSON: kept in `out` for the report
+        }
+      }
+    });
+    this.child.stderr!.on('data', (chunk: Buffer) => {
+      this.err += chunk.toString('utf8');
+      if (this.err.length > 100_000) this.err = this.err.slice(-50_000);
+    });
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve();
+      }),
+    );
+  }
+
+  started(): boolean {
+    return this.events.includes('start');
+  }
+
+  tail(): string {
+    return `stdout (tail): ${this.out.slice(-3000)}\nstderr (tail): ${this.err.slice(-3000)}`;
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    if (this.exit) return;
+    this.expectExit = true;
+    this.child.kill(signal);
+    await this.exited;
+  }
+}
+
+export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
+  const log = opts.log ?? (() => undefined);
+  const dir = mkdtempSync(join(tmpdir(), `herald-soak-${opts.seed}-`));
+  const storeUrl = opts.storeUrl ?? `sqlite://${join(dir, 'herald.sqlite')}`;
+  const r = prng(opts.seed);
+  let feeds: FeedServer | undefined;
+  let discord: FakeDiscord | undefined;
+  let herald: Herald | undefined;
+  const crashes: string[] = [];
+  let restarts = 0;
+  try {
+    if (/^rediss?:/.test(storeUrl)) await flushRedis(storeUrl);
+    feeds = await startFeedServer();
+    const fs = feeds;
+    discord = await startFakeDiscord({
+      token: TOKEN,
+      applicationId: APP,
+      botUserId: BOT,
+      guilds: GUILDS.map((g) => ({
+        id: g.id,
+        name: g.name,
+        channels: g.channels.map((c) => ({ id: c.id, name: c.name })),
+        members: [{ id: ADMIN, username: 'admin', permissions: PermissionFlagsBits.Administrator }],
+      })),
+      // a loaded 2-core machine must not turn a slow command answer into a failure of the soak
+      interactionAckTimeoutMs: 30_000,
+    });
+    const fake = discord;
+
+    // Feeds start with a few old stories: the first fetch marks them seen, and they must never be posted.
+    const published = new Map<string, { title: string; link: string; guid: string; pubDate: string; description: string }[]>();
+    const t0Old = Date.now() - 3_600_000;
+    for (const [i, path] of FEEDS.entries()) {
+      published.set(
+        path,
+        [0, 1, 2].map((k) => {
+          const words = KEYWORDS.join(' ');
+          return { title: `Old report ${opts.seed}-${i}-${k}: ${words}`, link: `https://news.example/old/${opts.seed}-${i}-${k}`, guid: `${path}#old-${k}`, pubDate: new Date(t0Old + k * 1000).toUTCString(), description: 'From before.' };
+        }),
+      );
+    }
+    const render = (path: string) =>
+      fs.set(path, rssFeed({ title: `Soak feed ${path}`, link: 'https://news.example/', items: [...published.get(path)!].reverse() }), { contentType: 'application/rss+xml' });
+    for (const path of FEEDS) render(path);
+
+    const env = {
+      PATH: process.env.PATH ?? '',
+      DISCORD_TOKEN: TOKEN,
+      DISCORD_API_URL: fake.apiUrl,
+      STORE_URL: storeUrl,
+      ALLOW_PRIVATE_ADDRESSES: 'true',
+      POLL_CRON: '*/1 * * * * *',
+      LOG_LEVEL: 'info',
+    };
+    const start = async (): Promise<Herald> => {
+      const h = new Herald(env, dir);
+      herald = h;
+      await until('Herald to start', () => h.started(), 60_000, () => (h.exit ? `it exited (${JSON.stringify(h.exit)})\n${h.tail()}` : null));
+      return h;
+    };
+    const watch = (h: Herald) =>
+      void h.exited.then(() => {
+        if (!h.expectExit) crashes.push(`seed ${opts.seed}: Herald exited by itself ${JSON.stringify(h.exit)}\n${h.tail()}`);
+      });
+
+    // ---- setup through slash commands, before any fault ----
+    watch(await start());
+    for (const g of GUILDS) {
+      const first = g.channels[0]!.id;
+      for (const path of g.feeds) {
+        const reply = await fake.runCommand({ guildId: g.id, channelId: first, userId: ADMIN, name: 'feed', subcommand: 'add', options: { url: fs.url(path) }, timeoutMs: 30_000 });
+        if (!/Following/.test(reply.content)) throw new Error(`/feed add ${path} in ${g.name}: ${reply.content}`);
+      }
+      for (const ch of g.channels) {
+        for (const query of ch.queries) {
+          const reply = await fake.runCommand({ guildId: g.id, channelId: first, userId: ADMIN, name: 'subscribe', options: { query, channel: ch.id }, timeoutMs: 30_000 });
+          if (!/Subscribed/.test(reply.content)) throw new Error(`/subscribe ${query} in ${ch.name}: ${reply.content}`);
+        }
+      }
+    }
+    log(`seed ${opts.seed}/${opts.backend}: set up ${GUILDS.length} guilds, ${GUILDS.flatMap((g) => g.channels).length} channels; publishing ${opts.stories} stories over ${opts.publishMs} ms with ${opts.kills} kills`);
+
+    // ---- publishing, faults and kills ----
+    const stories = planStories(opts.seed, opts.stories, opts.publishMs);
+    const events = stories
+      .flatMap((s) => [...s.at.entries()].map(([path, at]) => ({ at, path, s })))
+      .sort((a, b) => a.at - b.at || a.s.n - b.s.n);
+    fake.injectFaults({
+      seed: opts.seed,
+      route: /^(POST \/channels\/\d+\/messages|PUT \/channels\/\d+\/messages\/\d+\/reactions\/[^/]+\/@me)$/,
+      ...(opts.faults ?? DEFAULT_FAULTS),
+    });
+    const killPlan = Array.from({ length: opts.kills }, () => ({
+      at: Math.floor((0.1 + 0.85 * r()) * opts.publishMs),
+      // half of the kills wait for the next lost answer: Discord created the message, Herald has not recorded it
+      afterLost: r() < 0.5,
+      pauseMs: Math.floor(r() * 800),
+    })).sort((a, b) => a.at - b.at);
+
+    const t0 = Date.now();
+    const publisher = (async () => {
+      for (const e of events) {
+        const wait = t0 + e.at - Date.now();
+        if (wait > 0) await sleep(wait);
+        published.get(e.path)!.push({ title: e.s.title, link: e.s.link, guid: `${e.path}#${e.s.n}`, pubDate: new Date().toUTCString(), description: `Details of report ${e.s.n}.` });
+        render(e.path);
+      }
+    })();
+    const killer = (async () => {
+      for (const k of killPlan) {
+        const wait = t0 + k.at - Date.now();
+        if (wait > 0) await sleep(wait);
+        if (k.afterLost) {
+          const seen = fake.faults.events.filter((e) => e.kind === 'lost-close').length;
+          const deadline = Date.now() + 5_000;
+          while (fake.faults.events.filter((e) => e.kind === 'lost-close').length === seen && Date.now() < deadline) await sleep(5);
+        }
+        await herald!.kill('SIGKILL');
+        restarts++;
+        log(`seed ${opts.seed}/${opts.backend}: SIGKILL at +${Date.now() - t0} ms${k.afterLost ? ' (right after a lost answer)' : ''}; restarting`);
+        if (k.pauseMs) await sleep(k.pauseMs);
+        watch(await start());
+      }
+    })();
+    await Promise.all([publisher, killer]);
+
+    // ---- the end: Discord behaves again, one more restart picks up what waits for a retry, then quiet ----
+    fake.injectFaults(null);
+    await herald!.kill('SIGKILL');
+    restarts++;
+    const finalStart = Date.now();
+    watch(await start());
+    const expected = expectedByChannel(stories);
+    const alertsOf = (channel: string) => fake.messages(channel).filter((m) => m.authorId === BOT && m.embeds.length > 0);
+    const lastSendAt = () => Math.max(0, ...fake.requests.filter((q) => q.method === 'POST' && q.path.endsWith('/messages')).map((q) => q.at));
+    const allDelivered = () => [...expected].every(([ch, links]) => { const got = new Set(alertsOf(ch).map((m) => String(m.embeds[0]?.url))); return [...links].every((l) => got.has(l)); });
+    // Herald has seen the final content of every feed once it fetched each twice since the final restart
+    const fetchesBefore = fs.requests.length;
+    const sawFinalFeeds = () => FEEDS.every((p) => fs.requests.slice(fetchesBefore).filter((q) => q.path === p && q.status > 0).length >= 2);
+    try {
+      await until(
+        'every expected alert, then a quiet spell',
+        () => sawFinalFeeds() && allDelivered() && Date.now() - lastSendAt() > (opts.quietMs ?? 1500),
+        opts.drainTimeoutMs ?? 45_000,
+        () => (crashes.length ? crashes.join('\n') : null),
+      );
+    } catch (error) {
+      log(`seed ${opts.seed}/${opts.backend}: ${(error as Error).message.split('\n')[0]} (${Date.now() - finalStart} ms after the final restart); counting what is missing as lost`);
+    }
+
+    // ---- count ----
+    let nExpected = 0;
+    let delivered = 0;
+    let duplicates = 0;
+    let lost = 0;
+    let unexpected = 0;
+    const details: SoakResult['details'] = [];
+    for (const [ch, links] of expected) {
+      const counts = new Map<string, number>();
+      for (const m of alertsOf(ch)) counts.set(String(m.embeds[0]?.url), (counts.get(String(m.embeds[0]?.url)) ?? 0) + 1);
+      const d = { channel: ch, duplicates: [] as string[], lost: [] as string[], unexpected: [] as string[] };
+      nExpected += links.size;
+      for (const link of links) {
+        const c = counts.get(link) ?? 0;
+        if (c === 0) d.lost.push(link);
+        else delivered++;
+        if (c > 1) d.duplicates.push(`${link} ×${c} (nonces ${alertsOf(ch).filter((m) => m.embeds[0]?.url === link).map((m) => String(m.nonce)).join(', ')})`);
+        duplicates += Math.max(0, c - 1);
+      }
+      for (const [link, c] of counts) if (!links.has(link)) { d.unexpected.push(`${link} ×${c}`); unexpected += c; }
+      lost += d.lost.length;
+      if (d.duplicates.length || d.lost.length || d.unexpected.length) details.push(d);
+    }
+
+    // a clean stop at the end
+    const last = herald!;
+    const stopStart = Date.now();
+    await Promise.race([last.kill('SIGTERM'), sleep(30_000)]);
+    const uncleanStop = last.exit?.code === 0 ? null : `SIGTERM → ${last.exit ? JSON.stringify(last.exit) : 'still running after 30 s'} (${Date.now() - stopStart} ms)\n${last.tail()}`;
+
+    const line = `expected ${nExpected}, delivered ${delivered}, duplicates ${duplicates}, lost ${lost}`;
+    return {
+      seed: opts.seed,
+      backend: opts.backend,
+      expected: nExpected,
+      delivered,
+      duplicates,
+      lost,
+      unexpected,
+      crashes,
+      uncleanStop,
+      restarts,
+      faults: fake.faults.counts(),
+      nonceHits: fake.nonceHits,
+      problems: [...fake.problems],
+      details,
+      line,
+    };
+  } finally {
+    if (herald && !herald.exit) await herald.kill('SIGKILL');
+    await discord?.close();
+    await feeds?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The soak flushes its Redis database: database 9 of the given server unless HERALD_SOAK_REDIS_DB names another. */
+export function soakRedisUrl(url: string): string {
+  const u = new URL(url);
+  u.pathname = `/${process.env.HERALD_SOAK_REDIS_DB ?? '9'}`;
+  return u.toString();
+}
+
+/** Empties the Redis database the soak was given (a run starts from a blank store). */
+async function flushRedis(url: string): Promise<void> {
+  const { createClient } = await import('@keyv/redis');
+  const client = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.flushDb();
+  } finally {
+    await client.quit();
+  }
+}
+
+/** Every Herald process still running. */
+const live = new Set<ChildProcess>();
+
+/** SIGKILLs every Herald a soak started that is still running (afterAll safety net: a timed-out test leaves no orphan). */
+export function killStrayHeralds(): number {
+  let n = 0;
+  for (const c of live) {
+    if (c.exitCode === null && c.signalCode === null) {
+      c.kill('SIGKILL');
+      n++;
+    }
+  }
+  live.clear();
+  return n;
+}
+process.once('exit', () => killStrayHeralds());
