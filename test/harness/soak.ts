@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PermissionFlagsBits } from 'discord-api-types/v10';
-import { startFakeDiscord, type FakeDiscord, type FaultPlan } from './fake-discord.js';
+import { startFakeDiscord, type FakeDiscord, type FakeMessage, type FaultPlan } from './fake-discord.js';
 import { rssFeed, startFeedServer, type FeedServer } from './feed-server.js';
 import { prng } from './prng.js';
 
@@ -26,7 +26,7 @@ const KEYWORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo'] as const;
 const FEEDS = ['/f0.xml', '/f1.xml', '/f2.xml', '/f3.xml'];
 
 /** Who follows what and wants which words: fixed, so "expected" is easy to check by eye. */
-const GUILDS = [
+export const GUILDS = [
   {
     id: '170000000000000001',
     name: 'Soak One',
@@ -100,7 +100,7 @@ export const DEFAULT_FAULTS: Omit<FaultPlan, 'seed' | 'route'> = {
   outageLength: [4, 8],
 };
 
-interface Story {
+export interface Story {
   n: number;
   link: string;
   title: string;
@@ -157,7 +157,7 @@ async function until(what: string, cond: () => boolean, timeoutMs: number, bail?
 }
 
 /** One Herald process; stdout is JSON lines. */
-class Herald {
+export class Herald {
   readonly child: ChildProcess;
   out = '';
   err = '';
@@ -217,87 +217,214 @@ class Herald {
   }
 }
 
-export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
-  const log = opts.log ?? (() => undefined);
-  const dir = mkdtempSync(join(tmpdir(), `herald-soak-${opts.seed}-`));
-  const storeUrl = opts.storeUrl ?? `sqlite://${join(dir, 'herald.sqlite')}`;
-  const r = prng(opts.seed);
-  let feeds: FeedServer | undefined;
-  let discord: FakeDiscord | undefined;
-  let herald: Herald | undefined;
-  const crashes: string[] = [];
-  let restarts = 0;
-  try {
-    if (/^rediss?:/.test(storeUrl)) await flushRedis(storeUrl);
-    feeds = await startFeedServer();
-    const fs = feeds;
-    discord = await startFakeDiscord({
-      token: TOKEN,
-      applicationId: APP,
-      botUserId: BOT,
-      guilds: GUILDS.map((g) => ({
-        id: g.id,
-        name: g.name,
-        channels: g.channels.map((c) => ({ id: c.id, name: c.name })),
-        members: [{ id: ADMIN, username: 'admin', permissions: PermissionFlagsBits.Administrator }],
-      })),
-      // a loaded 2-core machine must not turn a slow command answer into a failure of the soak
-      interactionAckTimeoutMs: 30_000,
-    });
-    const fake = discord;
+interface FeedEntry {
+  title: string;
+  link: string;
+  guid: string;
+  pubDate: string;
+  description: string;
+}
 
-    // Feeds start with a few old stories: the first fetch marks them seen, and they must never be posted.
-    const published = new Map<string, { title: string; link: string; guid: string; pubDate: string; description: string }[]>();
-    const t0Old = Date.now() - 3_600_000;
-    for (const [i, path] of FEEDS.entries()) {
-      published.set(
-        path,
-        [0, 1, 2].map((k) => {
-          const words = KEYWORDS.join(' ');
-          return { title: `Old report ${opts.seed}-${i}-${k}: ${words}`, link: `https://news.example/old/${opts.seed}-${i}-${k}`, guid: `${path}#old-${k}`, pubDate: new Date(t0Old + k * 1000).toUTCString(), description: 'From before.' };
-        }),
-      );
-    }
-    const render = (path: string) =>
-      fs.set(path, rssFeed({ title: `Soak feed ${path}`, link: 'https://news.example/', items: [...published.get(path)!].reverse() }), { contentType: 'application/rss+xml' });
-    for (const path of FEEDS) render(path);
+/**
+ * The soak's world: the fake Discord (guilds, channels, an admin), the feed server with FEEDS (a few old stories
+ * each), and Herald as a process on one store, started, killed and restarted at will.
+ */
+export class SoakWorld {
+  herald: Herald | undefined;
+  /** Herald exits the world did not cause, with the log tail. */
+  readonly crashes: string[] = [];
+  restarts = 0;
+  private readonly published = new Map<string, FeedEntry[]>();
 
-    const env = {
-      PATH: process.env.PATH ?? '',
-      DISCORD_TOKEN: TOKEN,
-      DISCORD_API_URL: fake.apiUrl,
-      STORE_URL: storeUrl,
-      ALLOW_PRIVATE_ADDRESSES: 'true',
-      POLL_CRON: '*/1 * * * * *',
-      LOG_LEVEL: 'info',
-    };
-    const start = async (): Promise<Herald> => {
-      const h = new Herald(env, dir);
-      herald = h;
-      await until('Herald to start', () => h.started(), 60_000, () => (h.exit ? `it exited (${JSON.stringify(h.exit)})\n${h.tail()}` : null));
-      return h;
-    };
-    const watch = (h: Herald) =>
-      void h.exited.then(() => {
-        if (!h.expectExit) crashes.push(`seed ${opts.seed}: Herald exited by itself ${JSON.stringify(h.exit)}\n${h.tail()}`);
+  private constructor(
+    readonly seed: number,
+    readonly fake: FakeDiscord,
+    readonly feeds: FeedServer,
+    private readonly dir: string,
+    private readonly storeUrl: string,
+  ) {}
+
+  static async open(seed: number, storeUrl?: string): Promise<SoakWorld> {
+    const dir = mkdtempSync(join(tmpdir(), `herald-soak-${seed}-`));
+    const url = storeUrl ?? `sqlite://${join(dir, 'herald.sqlite')}`;
+    let feeds: FeedServer | undefined;
+    try {
+      if (/^rediss?:/.test(url)) await flushRedis(url);
+      feeds = await startFeedServer();
+      const fake = await startFakeDiscord({
+        token: TOKEN,
+        applicationId: APP,
+        botUserId: BOT,
+        guilds: GUILDS.map((g) => ({
+          id: g.id,
+          name: g.name,
+          channels: g.channels.map((c) => ({ id: c.id, name: c.name })),
+          members: [{ id: ADMIN, username: 'admin', permissions: PermissionFlagsBits.Administrator }],
+        })),
+        // a loaded 2-core machine must not turn a slow command answer into a failure of the soak
+        interactionAckTimeoutMs: 30_000,
       });
+      const world = new SoakWorld(seed, fake, feeds, dir, url);
+      // Feeds start with a few old stories: the first fetch marks them seen, and they must never be posted.
+      const t0Old = Date.now() - 3_600_000;
+      for (const [i, path] of FEEDS.entries()) {
+        world.published.set(
+          path,
+          [0, 1, 2].map((k) => ({
+            title: `Old report ${seed}-${i}-${k}: ${KEYWORDS.join(' ')}`,
+            link: `https://news.example/old/${seed}-${i}-${k}`,
+            guid: `${path}#old-${k}`,
+            pubDate: new Date(t0Old + k * 1000).toUTCString(),
+            description: 'From before.',
+          })),
+        );
+        world.render(path);
+      }
+      return world;
+    } catch (error) {
+      await feeds?.close();
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
 
-    // ---- setup through slash commands, before any fault ----
-    watch(await start());
+  /** A story appears at the top of a feed. */
+  publish(path: string, story: Pick<Story, 'n' | 'title' | 'link'>): void {
+    this.published.get(path)!.push({ title: story.title, link: story.link, guid: `${path}#${story.n}`, pubDate: new Date().toUTCString(), description: `Details of report ${story.n}.` });
+    this.render(path);
+  }
+
+  private render(path: string): void {
+    this.feeds.set(path, rssFeed({ title: `Soak feed ${path}`, link: 'https://news.example/', items: [...this.published.get(path)!].reverse() }), { contentType: 'application/rss+xml' });
+  }
+
+  /** Starts Herald on the world's store and waits for its `start` log line. */
+  async start(): Promise<Herald> {
+    const h = new Herald(
+      {
+        PATH: process.env.PATH ?? '',
+        DISCORD_TOKEN: TOKEN,
+        DISCORD_API_URL: this.fake.apiUrl,
+        STORE_URL: this.storeUrl,
+        ALLOW_PRIVATE_ADDRESSES: 'true',
+        POLL_CRON: '*/1 * * * * *',
+        LOG_LEVEL: 'info',
+      },
+      this.dir,
+    );
+    this.herald = h;
+    void h.exited.then(() => {
+      if (!h.expectExit) this.crashes.push(`seed ${this.seed}: Herald exited by itself ${JSON.stringify(h.exit)}\n${h.tail()}`);
+    });
+    await until('Herald to start', () => h.started(), 60_000, () => (h.exit ? `it exited (${JSON.stringify(h.exit)})\n${h.tail()}` : null));
+    return h;
+  }
+
+  /** SIGKILL, then a new Herald on the same store. */
+  async restart(pauseMs = 0): Promise<void> {
+    await this.herald?.kill('SIGKILL');
+    this.restarts++;
+    if (pauseMs) await sleep(pauseMs);
+    await this.start();
+  }
+
+  /** Follows the feeds and subscribes the channels of GUILDS through slash commands. */
+  async subscribe(): Promise<void> {
     for (const g of GUILDS) {
       const first = g.channels[0]!.id;
       for (const path of g.feeds) {
-        const reply = await fake.runCommand({ guildId: g.id, channelId: first, userId: ADMIN, name: 'feed', subcommand: 'add', options: { url: fs.url(path) }, timeoutMs: 30_000 });
+        const reply = await this.fake.runCommand({ guildId: g.id, channelId: first, userId: ADMIN, name: 'feed', subcommand: 'add', options: { url: this.feeds.url(path) }, timeoutMs: 30_000 });
         if (!/Following/.test(reply.content)) throw new Error(`/feed add ${path} in ${g.name}: ${reply.content}`);
       }
       for (const ch of g.channels) {
         for (const query of ch.queries) {
-          const reply = await fake.runCommand({ guildId: g.id, channelId: first, userId: ADMIN, name: 'subscribe', options: { query, channel: ch.id }, timeoutMs: 30_000 });
+          const reply = await this.fake.runCommand({ guildId: g.id, channelId: first, userId: ADMIN, name: 'subscribe', options: { query, channel: ch.id }, timeoutMs: 30_000 });
           if (!/Subscribed/.test(reply.content)) throw new Error(`/subscribe ${query} in ${ch.name}: ${reply.content}`);
         }
       }
     }
-    log(`seed ${opts.seed}/${opts.backend}: set up ${GUILDS.length} guilds, ${GUILDS.flatMap((g) => g.channels).length} channels; publishing ${opts.stories} stories over ${opts.publishMs} ms with ${opts.kills} kills`);
+  }
+
+  /** Herald's alerts in a channel, in order. */
+  alertsOf(channel: string): FakeMessage[] {
+    return this.fake.messages(channel).filter((m) => m.authorId === BOT && m.embeds.length > 0);
+  }
+
+  /** When Herald last asked to create a message (ms epoch; 0 when never). */
+  lastSendAt(): number {
+    let last = 0;
+    for (const q of this.fake.requests) if (q.method === 'POST' && q.path.endsWith('/messages') && q.at > last) last = q.at;
+    return last;
+  }
+
+  /** Waits for a condition, giving up early when Herald crashed. */
+  until(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
+    return until(what, cond, timeoutMs, () => (this.crashes.length ? this.crashes.join('\n') : null));
+  }
+
+  /** SIGTERM; null when Herald exited 0, else what happened. */
+  async stop(): Promise<string | null> {
+    const last = this.herald;
+    if (!last) return null;
+    const t = Date.now();
+    await Promise.race([last.kill('SIGTERM'), sleep(30_000)]);
+    return last.exit?.code === 0 ? null : `SIGTERM → ${last.exit ? JSON.stringify(last.exit) : 'still running after 30 s'} (${Date.now() - t} ms)\n${last.tail()}`;
+  }
+
+  async close(): Promise<void> {
+    if (this.herald && !this.herald.exit) await this.herald.kill('SIGKILL');
+    await this.fake.close();
+    await this.feeds.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Counts each channel's alerts against what it should have. */
+export function tally(world: SoakWorld, expected: Map<string, Set<string>>): Pick<SoakResult, 'expected' | 'delivered' | 'duplicates' | 'lost' | 'unexpected' | 'details' | 'line'> {
+  let nExpected = 0;
+  let delivered = 0;
+  let duplicates = 0;
+  let lost = 0;
+  let unexpected = 0;
+  const details: SoakResult['details'] = [];
+  for (const [ch, links] of expected) {
+    const byLink = new Map<string, FakeMessage[]>();
+    for (const m of world.alertsOf(ch)) {
+      const link = String(m.embeds[0]?.url);
+      byLink.set(link, [...(byLink.get(link) ?? []), m]);
+    }
+    const d = { channel: ch, duplicates: [] as string[], lost: [] as string[], unexpected: [] as string[] };
+    nExpected += links.size;
+    for (const link of links) {
+      const got = byLink.get(link) ?? [];
+      if (got.length === 0) d.lost.push(link);
+      else delivered++;
+      if (got.length > 1) d.duplicates.push(`${link} ×${got.length} (nonces ${got.map((m) => String(m.nonce)).join(', ')})`);
+      duplicates += Math.max(0, got.length - 1);
+    }
+    for (const [link, got] of byLink) {
+      if (links.has(link)) continue;
+      d.unexpected.push(`${link} ×${got.length}`);
+      unexpected += got.length;
+    }
+    lost += d.lost.length;
+    if (d.duplicates.length || d.lost.length || d.unexpected.length) details.push(d);
+  }
+  const line = `expected ${nExpected}, delivered ${delivered}, duplicates ${duplicates}, lost ${lost}`;
+  return { expected: nExpected, delivered, duplicates, lost, unexpected, details, line };
+}
+
+export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
+  const log = opts.log ?? (() => undefined);
+  const r = prng(opts.seed);
+  const world = await SoakWorld.open(opts.seed, opts.storeUrl);
+  const { fake, feeds } = world;
+  const tag = `seed ${opts.seed}/${opts.backend}`;
+  try {
+    // ---- setup through slash commands, before any fault ----
+    await world.start();
+    await world.subscribe();
+    log(`${tag}: set up ${GUILDS.length} guilds, ${GUILDS.flatMap((g) => g.channels).length} channels; publishing ${opts.stories} stories over ${opts.publishMs} ms with ${opts.kills} kills`);
 
     // ---- publishing, faults and kills ----
     const stories = planStories(opts.seed, opts.stories, opts.publishMs);
@@ -321,105 +448,59 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       for (const e of events) {
         const wait = t0 + e.at - Date.now();
         if (wait > 0) await sleep(wait);
-        published.get(e.path)!.push({ title: e.s.title, link: e.s.link, guid: `${e.path}#${e.s.n}`, pubDate: new Date().toUTCString(), description: `Details of report ${e.s.n}.` });
-        render(e.path);
+        world.publish(e.path, e.s);
       }
     })();
+    const lostAnswers = () => fake.faults.events.filter((e) => e.kind === 'lost-close').length;
     const killer = (async () => {
       for (const k of killPlan) {
         const wait = t0 + k.at - Date.now();
         if (wait > 0) await sleep(wait);
         if (k.afterLost) {
-          const seen = fake.faults.events.filter((e) => e.kind === 'lost-close').length;
+          const seen = lostAnswers();
           const deadline = Date.now() + 5_000;
-          while (fake.faults.events.filter((e) => e.kind === 'lost-close').length === seen && Date.now() < deadline) await sleep(5);
+          while (lostAnswers() === seen && Date.now() < deadline) await sleep(5);
         }
-        await herald!.kill('SIGKILL');
-        restarts++;
-        log(`seed ${opts.seed}/${opts.backend}: SIGKILL at +${Date.now() - t0} ms${k.afterLost ? ' (right after a lost answer)' : ''}; restarting`);
-        if (k.pauseMs) await sleep(k.pauseMs);
-        watch(await start());
+        log(`${tag}: SIGKILL at +${Date.now() - t0} ms${k.afterLost ? ' (right after a lost answer)' : ''}; restarting`);
+        await world.restart(k.pauseMs);
       }
     })();
     await Promise.all([publisher, killer]);
 
     // ---- the end: Discord behaves again, one more restart picks up what waits for a retry, then quiet ----
     fake.injectFaults(null);
-    await herald!.kill('SIGKILL');
-    restarts++;
+    await world.restart();
     const finalStart = Date.now();
-    watch(await start());
     const expected = expectedByChannel(stories);
-    const alertsOf = (channel: string) => fake.messages(channel).filter((m) => m.authorId === BOT && m.embeds.length > 0);
-    const lastSendAt = () => Math.max(0, ...fake.requests.filter((q) => q.method === 'POST' && q.path.endsWith('/messages')).map((q) => q.at));
-    const allDelivered = () => [...expected].every(([ch, links]) => { const got = new Set(alertsOf(ch).map((m) => String(m.embeds[0]?.url))); return [...links].every((l) => got.has(l)); });
+    const allDelivered = () =>
+      [...expected].every(([ch, links]) => {
+        const got = new Set(world.alertsOf(ch).map((m) => String(m.embeds[0]?.url)));
+        return [...links].every((l) => got.has(l));
+      });
     // Herald has seen the final content of every feed once it fetched each twice since the final restart
-    const fetchesBefore = fs.requests.length;
-    const sawFinalFeeds = () => FEEDS.every((p) => fs.requests.slice(fetchesBefore).filter((q) => q.path === p && q.status > 0).length >= 2);
+    const fetchesBefore = feeds.requests.length;
+    const sawFinalFeeds = () => FEEDS.every((p) => feeds.requests.slice(fetchesBefore).filter((q) => q.path === p && q.status > 0).length >= 2);
     try {
-      await until(
-        'every expected alert, then a quiet spell',
-        () => sawFinalFeeds() && allDelivered() && Date.now() - lastSendAt() > (opts.quietMs ?? 1500),
-        opts.drainTimeoutMs ?? 45_000,
-        () => (crashes.length ? crashes.join('\n') : null),
-      );
+      await world.until('every expected alert, then a quiet spell', () => sawFinalFeeds() && allDelivered() && Date.now() - world.lastSendAt() > (opts.quietMs ?? 1500), opts.drainTimeoutMs ?? 45_000);
     } catch (error) {
-      log(`seed ${opts.seed}/${opts.backend}: ${(error as Error).message.split('\n')[0]} (${Date.now() - finalStart} ms after the final restart); counting what is missing as lost`);
+      log(`${tag}: ${(error as Error).message.split('\n')[0]} (${Date.now() - finalStart} ms after the final restart); counting what is missing as lost`);
     }
 
-    // ---- count ----
-    let nExpected = 0;
-    let delivered = 0;
-    let duplicates = 0;
-    let lost = 0;
-    let unexpected = 0;
-    const details: SoakResult['details'] = [];
-    for (const [ch, links] of expected) {
-      const counts = new Map<string, number>();
-      for (const m of alertsOf(ch)) counts.set(String(m.embeds[0]?.url), (counts.get(String(m.embeds[0]?.url)) ?? 0) + 1);
-      const d = { channel: ch, duplicates: [] as string[], lost: [] as string[], unexpected: [] as string[] };
-      nExpected += links.size;
-      for (const link of links) {
-        const c = counts.get(link) ?? 0;
-        if (c === 0) d.lost.push(link);
-        else delivered++;
-        if (c > 1) d.duplicates.push(`${link} ×${c} (nonces ${alertsOf(ch).filter((m) => m.embeds[0]?.url === link).map((m) => String(m.nonce)).join(', ')})`);
-        duplicates += Math.max(0, c - 1);
-      }
-      for (const [link, c] of counts) if (!links.has(link)) { d.unexpected.push(`${link} ×${c}`); unexpected += c; }
-      lost += d.lost.length;
-      if (d.duplicates.length || d.lost.length || d.unexpected.length) details.push(d);
-    }
-
-    // a clean stop at the end
-    const last = herald!;
-    const stopStart = Date.now();
-    await Promise.race([last.kill('SIGTERM'), sleep(30_000)]);
-    const uncleanStop = last.exit?.code === 0 ? null : `SIGTERM → ${last.exit ? JSON.stringify(last.exit) : 'still running after 30 s'} (${Date.now() - stopStart} ms)\n${last.tail()}`;
-
-    const line = `expected ${nExpected}, delivered ${delivered}, duplicates ${duplicates}, lost ${lost}`;
+    const counted = tally(world, expected);
+    const uncleanStop = await world.stop();
     return {
       seed: opts.seed,
       backend: opts.backend,
-      expected: nExpected,
-      delivered,
-      duplicates,
-      lost,
-      unexpected,
-      crashes,
+      ...counted,
+      crashes: world.crashes,
       uncleanStop,
-      restarts,
+      restarts: world.restarts,
       faults: fake.faults.counts(),
       nonceHits: fake.nonceHits,
       problems: [...fake.problems],
-      details,
-      line,
     };
   } finally {
-    if (herald && !herald.exit) await herald.kill('SIGKILL');
-    await discord?.close();
-    await feeds?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await world.close();
   }
 }
 
