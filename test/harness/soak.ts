@@ -118,7 +118,7 @@ export function planStories(seed: number, count: number, publishMs: number): Sto
     const first = FEEDS[Math.floor(r() * FEEDS.length)]!;
     const t = Math.floor(r() * publishMs);
     const at = new Map([[first, t]]);
-    if (r() < 0.25) {
+    if (r() < 0.4) {
       const others = FEEDS.filter((f) => f !== first);
       at.set(others[Math.floor(r() * others.length)]!, Math.min(publishMs, t + Math.floor(r() * 4000)));
     }
