@@ -31,7 +31,8 @@ try {
     for (const seed of seeds) {
       const result = await runSoak({ seed, backend: backend.name, storeUrl: backend.storeUrl, stories, publishMs, kills, log: (l) => console.log(`  ${l}`) });
       results.push(result);
-      console.log(`seed ${seed} ${backend.name}: ${result.line} (restarts ${result.restarts}, resends answered by nonce ${result.nonceHits}, faults ${JSON.stringify(result.faults)})`);
+      console.log(`seed ${seed} ${backend.name}: ${result.line} (restarts ${result.restarts}, resends answered by nonce ${result.nonceHits}, final drain ${result.finalDrainMs} ms, faults ${JSON.stringify(result.faults)})`);
+      console.log(`  Herald warnings/errors: ${JSON.stringify(result.warnings)}`);
       const bad = result.duplicates || result.lost || result.unexpected || result.crashes.length || result.uncleanStop || result.problems.length;
       if (bad) {
         failed = true;

@@ -8,7 +8,7 @@
  * Used by test/e2e/soak.test.ts (short, several seeds) and scripts/soak.ts (`npm run soak`, longer).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -61,9 +61,14 @@ export interface SoakOptions {
   kills: number;
   /** Progress lines (restarts, phases). */
   log?: (line: string) => void;
-  /** How long the end waits for the last alerts before counting the missing ones as lost. Default 45 s. */
+  /**
+   * The end waits while Herald makes progress. Missing alerts count as lost once Herald has polled every feed twice
+   * since the final restart (so its outbox is drained: polling starts after the drain) and then sent nothing for
+   * `idleMs` (default 10 s), or at the latest after `drainTimeoutMs` (default 180 s).
+   */
   drainTimeoutMs?: number;
-  /** No message sent for this long = Herald is done (after everything expected arrived). Default 1500 ms. */
+  idleMs?: number;
+  /** Once everything expected arrived: no send for this long = no late duplicate is coming. Default 1500 ms. */
   quietMs?: number;
   /** Fault rates; default DEFAULT_FAULTS. */
   faults?: Omit<FaultPlan, 'seed' | 'route'>;
@@ -87,6 +92,10 @@ export interface SoakResult {
   nonceHits: number;
   /** Contract problems the fake saw. */
   problems: string[];
+  /** Herald's warn/error log lines by event (e.g. `warn alert.send_failed`). */
+  warnings: Record<string, number>;
+  /** From the final restart until everything arrived and Herald went quiet. */
+  finalDrainMs: number;
   /** Per channel: stories posted more than once, and stories missing (for the report). */
   details: { channel: string; duplicates: string[]; lost: string[]; unexpected: string[] }[];
   line: string;
@@ -162,12 +171,20 @@ export class Herald {
   out = '';
   err = '';
   events: string[] = [];
+  /** Log lines at warn level or above, counted by event (all Herald processes of a world share one map). */
   exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   readonly exited: Promise<void>;
   /** set when we send the signal, so an exit we did not cause is a crash */
   expectExit = false;
 
-  constructor(env: Record<string, string>, cwd: string) {
+  constructor(
+    env: Record<string, string>,
+    cwd: string,
+    /** warn/error log lines by event, shared by the processes of one world */
+    private readonly warnings: Map<string, number>,
+    /** every stdout line is also appended here, when set */
+    logFile?: string,
+  ) {
     const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
     this.child = spawn(process.execPath, ['--import', tsx, join(ROOT, 'src/main.ts')], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const child = this.child;
@@ -178,18 +195,25 @@ export class Herald {
       const text = partial + chunk.toString('utf8');
       const lines = text.split('\n');
       partial = lines.pop() ?? '';
+      if (logFile && lines.length) appendFileSync(logFile, lines.map((l) => l + '\n').join(''));
       for (const line of lines) {
         this.out += line + '\n';
         if (this.out.length > 400_000) this.out = this.out.slice(-200_000);
         try {
-          const ev = (JSON.parse(line) as { event?: string }).event;
-          if (ev) this.events.push(ev);
+          const parsed = JSON.parse(line) as { event?: string; level?: number };
+          if (parsed.event) this.events.push(parsed.event);
+          const level = parsed.level ?? 0;
+          if (level >= 40) {
+            const key = `${level >= 50 ? 'error' : 'warn'} ${parsed.event ?? '?'}`;
+            this.warnings.set(key, (this.warnings.get(key) ?? 0) + 1);
+          }
         } catch {
           // not JSON: kept in `out` for the report
         }
       }
     });
     this.child.stderr!.on('data', (chunk: Buffer) => {
+      if (logFile) appendFileSync(logFile, `[stderr] ${chunk.toString('utf8')}`);
       this.err += chunk.toString('utf8');
       if (this.err.length > 100_000) this.err = this.err.slice(-50_000);
     });
@@ -233,6 +257,8 @@ export class SoakWorld {
   herald: Herald | undefined;
   /** Herald exits the world did not cause, with the log tail. */
   readonly crashes: string[] = [];
+  /** Herald's warn and error log lines, counted by level and event, over all its processes. */
+  readonly warnings = new Map<string, number>();
   restarts = 0;
   private readonly published = new Map<string, FeedEntry[]>();
 
@@ -243,6 +269,14 @@ export class SoakWorld {
     private readonly dir: string,
     private readonly storeUrl: string,
   ) {}
+
+  /** Herald's log lines go to `$HERALD_SOAK_LOG_DIR/seed-<seed>-<pid>.log` when that variable is set. */
+  private get logFile(): string | undefined {
+    const dir = process.env.HERALD_SOAK_LOG_DIR;
+    if (!dir) return undefined;
+    mkdirSync(dir, { recursive: true });
+    return join(dir, `seed-${this.seed}-${process.pid}.log`);
+  }
 
   static async open(seed: number, storeUrl?: string): Promise<SoakWorld> {
     const dir = mkdtempSync(join(tmpdir(), `herald-soak-${seed}-`));
@@ -311,6 +345,8 @@ export class SoakWorld {
         LOG_LEVEL: 'info',
       },
       this.dir,
+      this.warnings,
+      this.logFile,
     );
     this.herald = h;
     void h.exited.then(() => {
@@ -350,10 +386,10 @@ export class SoakWorld {
     return this.fake.messages(channel).filter((m) => m.authorId === BOT && m.embeds.length > 0);
   }
 
-  /** When Herald last asked to create a message (ms epoch; 0 when never). */
+  /** When Herald last asked to create a message or add a reaction (ms epoch; 0 when never). */
   lastSendAt(): number {
     let last = 0;
-    for (const q of this.fake.requests) if (q.method === 'POST' && q.path.endsWith('/messages') && q.at > last) last = q.at;
+    for (const q of this.fake.requests) if ((q.method === 'POST' && q.path.endsWith('/messages')) || q.method === 'PUT') last = Math.max(last, q.at);
     return last;
   }
 
@@ -451,7 +487,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         world.publish(e.path, e.s);
       }
     })();
-    const lostAnswers = () => fake.faults.events.filter((e) => e.kind === 'lost-close').length;
+    const lostAnswers = () => fake.faults.events.filter((e) => e.kind === 'lost-close' && e.method === 'POST').length;
     const killer = (async () => {
       for (const k of killPlan) {
         const wait = t0 + k.at - Date.now();
@@ -480,11 +516,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     // Herald has seen the final content of every feed once it fetched each twice since the final restart
     const fetchesBefore = feeds.requests.length;
     const sawFinalFeeds = () => FEEDS.every((p) => feeds.requests.slice(fetchesBefore).filter((q) => q.path === p && q.status > 0).length >= 2);
+    const quiet = () => Date.now() - world.lastSendAt();
+    const done = () => sawFinalFeeds() && (allDelivered() ? quiet() > (opts.quietMs ?? 1500) : quiet() > (opts.idleMs ?? 10_000));
     try {
-      await world.until('every expected alert, then a quiet spell', () => sawFinalFeeds() && allDelivered() && Date.now() - world.lastSendAt() > (opts.quietMs ?? 1500), opts.drainTimeoutMs ?? 45_000);
+      await world.until('Herald to deliver everything and go quiet', done, opts.drainTimeoutMs ?? 180_000);
     } catch (error) {
-      log(`${tag}: ${(error as Error).message.split('\n')[0]} (${Date.now() - finalStart} ms after the final restart); counting what is missing as lost`);
+      log(`${tag}: ${(error as Error).message.split('\n')[0]}; counting what is missing as lost`);
     }
+    const finalDrainMs = Date.now() - finalStart;
+    if (!allDelivered()) log(`${tag}: Herald went idle ${finalDrainMs} ms after the final restart with alerts missing`);
 
     const counted = tally(world, expected);
     const uncleanStop = await world.stop();
@@ -498,6 +538,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       faults: fake.faults.counts(),
       nonceHits: fake.nonceHits,
       problems: [...fake.problems],
+      warnings: Object.fromEntries(world.warnings),
+      finalDrainMs,
     };
   } finally {
     await world.close();
