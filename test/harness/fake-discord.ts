@@ -46,6 +46,8 @@ export interface FakeDiscordOptions {
   interactionAckTimeoutMs?: number;
   /** wait this long after IDENTIFY before READY (a slow start), default 0 */
   readyDelayMs?: number;
+  /** how long a nonce sent with enforce_nonce returns the message it created (Discord: "a few minutes"); default 5 min */
+  nonceWindowMs?: number;
 }
 
 export interface FakeAttachment {
@@ -107,10 +109,13 @@ export interface FakeRequest {
   query: string;
   /** status the fake answered with */
   status?: number;
+  /** true when the request was handled but its answer was lost (an injected fault: the connection was dropped) */
+  lost?: boolean;
   files?: string[];
 }
 
-export type FailResponse = { status: 429; retryAfterSeconds: number; global?: boolean } | { status: 500 | 502 | 503 };
+import type { FailResponse, FaultEvent, FaultKind, FaultPlan } from './fake-discord/faults.js';
+export type { FailResponse, FaultEvent, FaultKind, FaultPlan, FaultRates } from './fake-discord/faults.js';
 
 export interface CommandRunOptions {
   guildId: string;
@@ -139,8 +144,18 @@ export interface FakeDiscord {
   waitForEdit(channelId: string, messageId: string, predicate: (m: FakeMessage) => boolean, timeoutMs?: number): Promise<FakeMessage>;
   requests: FakeRequest[];
   problems: string[];
-  /** route is tested against the path (`/channels/1/messages`) and against `METHOD path` */
+  /**
+   * The next `count` requests matching `route` get `response` instead of the real answer: a 5xx, a 429 with real
+   * rate-limit headers, a lost answer (handled, then the connection dropped) or a slow answer.
+   * `route` is tested against the path (`/channels/1/messages`) and against `METHOD path`.
+   */
   failNext(route: RegExp, response: FailResponse, count?: number): void;
+  /** Seeded random faults on every matching request (null stops them); see FaultPlan. */
+  injectFaults(plan: FaultPlan | null): void;
+  /** What was injected so far (failNext and plans), and how many of each kind. */
+  faults: { readonly events: FaultEvent[]; counts(): Partial<Record<FaultKind, number>> };
+  /** Message creates answered with an existing message by the nonce rule. */
+  readonly nonceHits: number;
   deleteChannel(channelId: string): void;
   identifyCount: number;
   close(): Promise<void>;

@@ -37,6 +37,8 @@ import {
   checkWebhookEdit,
   checkWebhookExecute,
 } from './contract.js';
+import { dropConnection, FaultInjector, type FaultPlan } from './faults.js';
+import { NonceRegistry } from './nonce.js';
 import {
   bucketHash,
   effectivePermissions,
@@ -214,12 +216,13 @@ export class FakeDiscordServer implements FakeDiscord {
   private readonly channels = new Map<string, ChannelState>();
   private readonly channelMessages = new Map<string, MsgRecord[]>();
   private readonly messagesById = new Map<string, MsgRecord>();
-  private readonly nonces = new Map<string, MsgRecord>();
+  private readonly nonces: NonceRegistry<MsgRecord>;
   private readonly commands = new Map<string, Json[]>(); // '' = global, else guild id
   private readonly interactions = new Map<string, InteractionState>();
   private readonly interactionsByToken = new Map<string, InteractionState>();
   private readonly blobs = new Map<string, { data: Buffer; contentType: string; filename: string }>();
-  private readonly failures: { route: RegExp; response: FailResponse; remaining: number }[] = [];
+  /** fault injection (faults.ts): failNext, random plans, the log of what was injected */
+  readonly faults = new FaultInjector();
   private readonly messageWaiters = new Set<Waiter>();
   private readonly editWaiters = new Set<Waiter>();
   private readonly routes: Route[] = [];
@@ -227,6 +230,7 @@ export class FakeDiscordServer implements FakeDiscord {
 
   private constructor(opts: FakeDiscordOptions) {
     this.opts = { heartbeatIntervalMs: 41_250, interactionAckTimeoutMs: 3000, ...opts };
+    this.nonces = new NonceRegistry<MsgRecord>(opts.nonceWindowMs);
     this.users.set(opts.botUserId, { id: opts.botUserId, username: opts.botUsername ?? 'Herald', bot: true });
     const now = new Date().toISOString();
     for (const g of opts.guilds) {
@@ -812,7 +816,10 @@ export class FakeDiscordServer implements FakeDiscord {
     this.requests.push(entry);
     const reply = await this.dispatchHttp(method, rawPath, path, url.searchParams, body, req.headers.authorization);
     entry.status = reply.status;
-    writeReply(res, reply);
+    if (reply.lost) {
+      entry.lost = true; // handled, but the client never hears the answer
+      dropConnection(res, reply.lost);
+    } else writeReply(res, reply);
     for (const fn of reply.after ?? []) fn();
   }
 
@@ -837,44 +844,17 @@ export class FakeDiscordServer implements FakeDiscord {
         return { status: 401, body: errorBody(0, '401: Unauthorized'), headers: rl };
       }
     }
-    // injected failures
-    for (const f of this.failures) {
-      f.route.lastIndex = 0;
-      const hit = f.route.test(path) || ((f.route.lastIndex = 0), f.route.test(`${method} ${path}`));
-      if (!hit || f.remaining <= 0) continue;
-      f.remaining--;
-      if (f.remaining <= 0) this.failures.splice(this.failures.indexOf(f), 1);
-      return this.injected(f.response, route, method);
-    }
+    // injected faults (faults.ts): an answer instead of the real one, a late answer, or a lost one
+    const fault = this.faults.decide(method, path, `${method} ${route.template}`);
+    if (fault?.kind === 'answer') return fault.reply;
+    if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.ms));
     if (body.errors.length) {
       for (const e of body.errors) this.problem(`${method} ${path}: ${e}`);
       return { status: 400, body: errorBody(50109, 'The request body contains invalid JSON.'), headers: rl };
     }
     const after: (() => void)[] = [];
     const reply = await route.handler({ after, method, path, query, body, params });
-    return { ...reply, headers: { ...rl, ...reply.headers }, after };
-  }
-
-  private injected(r: FailResponse, route: Route, method: string): Reply {
-    if (r.status === 429) {
-      const headers: Record<string, string> = {
-        'retry-after': String(r.retryAfterSeconds),
-        'x-ratelimit-limit': '5',
-        'x-ratelimit-remaining': '0',
-        'x-ratelimit-reset': ((Date.now() + r.retryAfterSeconds * 1000) / 1000).toFixed(3),
-        'x-ratelimit-reset-after': r.retryAfterSeconds.toFixed(3),
-        'x-ratelimit-bucket': bucketHash(`${method} ${route.template}`),
-        'x-ratelimit-scope': r.global ? 'global' : 'user',
-        ...(r.global ? { 'x-ratelimit-global': 'true' } : {}),
-      };
-      return {
-        status: 429,
-        headers,
-        body: { message: 'You are being rate limited.', retry_after: r.retryAfterSeconds, global: !!r.global, ...(r.global ? { code: 0 } : {}) },
-      };
-    }
-    const text = r.status === 500 ? 'Internal Server Error' : r.status === 502 ? 'Bad Gateway' : 'Service Unavailable';
-    return { status: r.status, body: errorBody(0, `${r.status}: ${text}`) };
+    return { ...reply, headers: { ...rl, ...reply.headers }, after, ...(fault?.kind === 'lost' ? { lost: fault.how } : {}) };
   }
 
   /** Record contract problems; returns the 400 reply to send, or null when the body is fine. */
@@ -1266,13 +1246,11 @@ export class FakeDiscordServer implements FakeDiscord {
     if (bad) return bad;
     const body = (c.body.json ?? {}) as Json;
     // enforce_nonce: a repeated nonce (within a few minutes) returns the message that already exists
-    const nonceKey = body.enforce_nonce === true && body.nonce != null ? `${ch.id}:${String(body.nonce)}` : null;
-    if (nonceKey) {
-      const prior = this.nonces.get(nonceKey);
-      if (prior && !prior.deleted && Date.now() - Date.parse(prior.timestamp) < 5 * 60_000) return this.ok(this.messageObj(prior));
-    }
+    const nonceKey = NonceRegistry.key(body, this.opts.botUserId, ch.id);
+    const prior = nonceKey ? this.nonces.find(nonceKey, (r) => !r.deleted) : undefined;
+    if (prior) return this.ok(this.messageObj(prior));
     const rec = this.newRecord(ch.id, ch.guildId, this.opts.botUserId, body, this.storeFiles(ch.id, c.body.files, body));
-    if (nonceKey) this.nonces.set(nonceKey, rec);
+    if (nonceKey) this.nonces.remember(nonceKey, rec);
     this.addToChannel(rec);
     return this.ok(this.messageObj(rec));
   }
@@ -1885,7 +1863,15 @@ export class FakeDiscordServer implements FakeDiscord {
   }
 
   failNext(route: RegExp, response: FailResponse, count = 1): void {
-    this.failures.push({ route, response, remaining: count });
+    this.faults.failNext(route, response, count);
+  }
+
+  injectFaults(plan: FaultPlan | null): void {
+    this.faults.setPlan(plan);
+  }
+
+  get nonceHits(): number {
+    return this.nonces.hits;
   }
 
   deleteChannel(channelId: string): void {

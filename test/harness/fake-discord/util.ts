@@ -86,6 +86,8 @@ export interface Reply {
   after?: (() => void)[];
   /** raw bytes instead of JSON (attachments) */
   raw?: { data: Buffer; contentType: string };
+  /** injected fault: the request was handled but the answer is lost (the connection is dropped instead) */
+  lost?: 'close' | 'reset';
 }
 
 export function writeReply(res: ServerResponse, reply: Reply): void {
