@@ -5,46 +5,16 @@
 // A failing seed reproduces with: HERALD_SOAK_SEEDS=<seed> npm run soak (same stories, faults and kill moments; the exact
 // interleaving with Herald's timing can still differ between runs).
 import { afterAll, describe, expect, it } from 'vitest';
-import { GUILDS, killStrayHeralds, runSoak, SoakWorld, soakRedisUrl, tally, type SoakResult } from '../harness/soak.js';
-
-const SEEDS = (process.env.HERALD_SOAK_SEEDS ?? '1,2,3').split(',').map(Number).filter(Number.isInteger);
-const REDIS = process.env.HERALD_TEST_REDIS_URL;
-/**
- * Generous: a case takes about 40 s (20 s of publishing, start-ups, the final drain); the run bounds its own waits
- * (the drain gives up after 180 s); this only stops a hung run on a very loaded machine.
- */
-const CASE_TIMEOUT_MS = 300_000;
+import { GUILDS, killStrayHeralds, SoakWorld, tally } from '../harness/soak.js';
+import { CASE_TIMEOUT_MS, check, run, SEEDS } from './soak-cases.js';
 
 afterAll(() => {
   killStrayHeralds();
 });
 
-function check(result: SoakResult): void {
-  console.log(`soak seed ${result.seed} ${result.backend}: ${result.line} (restarts ${result.restarts}, resends answered by nonce ${result.nonceHits}, final drain ${result.finalDrainMs} ms, faults ${JSON.stringify(result.faults)})`);
-  console.log(`  Herald warnings/errors: ${JSON.stringify(result.warnings)}`);
-  expect(result.crashes).toEqual([]);
-  expect(result.problems).toEqual([]);
-  expect(result.details).toEqual([]); // per channel: which stories were doubled, lost or unexpected (with nonces)
-  expect(result.uncleanStop).toBeNull();
-  expect(result.expected).toBeGreaterThan(100);
-  expect(result).toMatchObject({ duplicates: 0, lost: 0, unexpected: 0, delivered: result.expected });
-}
-
-const run = (seed: number, backend: string, storeUrl?: string) =>
-  runSoak({ seed, backend, storeUrl, stories: 140, publishMs: 20_000, kills: 3 });
-
-describe('soak: faults, SIGKILL and restart, exactly once per channel', () => {
+describe('soak on SQLite: faults, SIGKILL and restart, exactly once per channel', () => {
   for (const seed of SEEDS) {
     it(`seed ${seed} on SQLite`, async () => check(await run(seed, 'sqlite')), CASE_TIMEOUT_MS);
-  }
-
-  if (REDIS) {
-    // The soak flushes its database: database 9 of the given server (HERALD_SOAK_REDIS_DB to change it).
-    for (const seed of SEEDS) {
-      it(`seed ${seed} on Redis`, async () => check(await run(seed, 'redis', soakRedisUrl(REDIS))), CASE_TIMEOUT_MS);
-    }
-  } else {
-    it.skip('on Redis: skipped, set HERALD_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379) to run it', () => undefined);
   }
 });
 
