@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { DiscordAPIError, Routes, type REST } from 'discord.js';
+import { DiscordAPIError, Routes } from 'discord.js';
+import type { DiscordRest } from '../discord/rest.js';
 import type { Logger } from '../log.js';
 import type { FeedItem } from '../feeds/types.js';
 import type { FeedService } from '../feeds/feed-service.js';
@@ -12,8 +13,6 @@ import type { Store } from '../store/store.js';
 import { KeyedLock } from '../store/store.js';
 import { buildAlertEmbed } from './embed.js';
 import { htmlToText, summarize } from './summary.js';
-
-export type DiscordRest = Pick<REST, 'post' | 'patch' | 'put' | 'delete'>;
 
 /** How long a channel remembers a posted story, to skip the same story from another feed. */
 export const POSTED_TTL_MS = 30 * 24 * 60 * 60_000;

@@ -4,7 +4,8 @@ import type { Logger } from '../log.js';
 import type { SubscriptionService } from '../match/subscription-service.js';
 import type { FeedRecord } from '../store/records.js';
 import { inlineMarkdown } from '../text/discord-markdown.js';
-import { describe, type DiscordRest } from './alert-service.js';
+import type { DiscordRest } from '../discord/rest.js';
+import { describe } from './alert-service.js';
 
 export interface NoticeDeps {
   rest: DiscordRest;
