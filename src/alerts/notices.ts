@@ -5,7 +5,7 @@ import type { SubscriptionService } from '../match/subscription-service.js';
 import type { FeedRecord } from '../store/records.js';
 import { inlineMarkdown } from '../text/discord-markdown.js';
 import type { DiscordRest } from '../discord/rest.js';
-import { describe } from './alert-service.js';
+import { describe } from './send-errors.js';
 
 export interface NoticeDeps {
   rest: DiscordRest;
