@@ -9,8 +9,8 @@ import { describe } from './send-errors.js';
 
 export interface NoticeDeps {
   rest: DiscordRest;
-  feeds: FeedService;
-  subscriptions: SubscriptionService;
+  feeds: Pick<FeedService, 'guildsFollowing'>;
+  subscriptions: Pick<SubscriptionService, 'listForGuild'>;
   /** Every guild the bot is in (client.guilds.cache.keys()): default feeds are followed by all of them. */
   guildIds: () => Iterable<string>;
   log: Logger;
