@@ -29,6 +29,8 @@ export async function deliverOnce(deps: DeliverDeps, queued: OutboxEntry): Promi
   const entry = await store.outbox.get(queued.key);
   if (!entry) return null;
   const where = { guild: entry.guildId, channel: entry.channelId, feed: entry.feedUrl, item: entry.itemId };
+  // The keys again, from what the entry keeps (a drained entry may come from an earlier process): the same keys
+  // compose checked, now claimed atomically; this claim, not compose's early skip, is what allows one post.
   const claimKeys = storyKeys({ id: entry.itemId, link: entry.link, title: entry.title }).map((key) => postedKey(entry.channelId, key));
   const holder = await claimStory(store.posted, claimKeys, entry.key);
   if (holder) {
