@@ -1,5 +1,6 @@
 import { SlashCommandBuilder } from 'discord.js';
-import { isPendingClaim, matchableItem, storyKeys } from '../src/alerts/alert-service.js';
+import { matchableItem } from '../src/alerts/matchable-item.js';
+import { isPendingClaim, storyKeys } from '../src/alerts/story-keys.js';
 import type { Command } from '../src/discord/command.js';
 import { UserFacingError } from '../src/discord/command.js';
 import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';

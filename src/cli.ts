@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { matchableItem } from './alerts/alert-service.js';
+import { matchableItem } from './alerts/matchable-item.js';
 import { REPOSITORY_URL } from './config/config.js';
 import { FeedProblem, normaliseFeedUrl } from './feeds/feed-service.js';
 import { createFetcher, FetchError } from './feeds/fetcher.js';

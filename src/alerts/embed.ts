@@ -1,12 +1,12 @@
 import type { APIEmbed } from 'discord.js';
-import { formatRating, type RatingSummary } from '../ratings/rating.js';
+import type { RatingSummary } from '../ratings/rating.js';
+import { ratingField } from '../ratings/rating-field.js';
 import { cutEscaped, escapeMarkdownText, plainText } from '../text/discord-markdown.js';
 
 /** Discord's embed limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits). */
 export const EMBED_LIMITS = { title: 256, description: 4096, authorName: 256, footer: 2048, fieldName: 256, fieldValue: 1024, total: 6000 };
 
-export const RATING_FIELD_NAME = 'Rating';
-export const HERALD_COLOUR = 0x2b6cb0;
+const HERALD_COLOUR = 0x2b6cb0;
 
 export interface AlertContent {
   headline: string;
@@ -82,14 +82,8 @@ export function buildAlertEmbed(content: AlertContent, rating: RatingSummary): A
     const terms = content.terms.map((t) => `**${escapeText(t)}**`).join(', ');
     embed.fields!.push({ name: 'Matched', value: cutEscaped(terms, EMBED_LIMITS.fieldValue), inline: true });
   }
-  embed.fields!.push({ name: RATING_FIELD_NAME, value: formatRating(rating), inline: true });
+  embed.fields!.push(ratingField(rating));
   if (!embed.author!.url) delete embed.author!.url;
   for (const key of Object.keys(embed) as Array<keyof APIEmbed>) if (embed[key] === undefined) delete embed[key];
   return embed;
-}
-
-/** The same embed with its Rating field replaced. */
-export function withRating(embed: APIEmbed, rating: RatingSummary): APIEmbed {
-  const fields = (embed.fields ?? []).map((f) => (f.name === RATING_FIELD_NAME ? { ...f, value: formatRating(rating) } : f));
-  return { ...embed, fields };
 }

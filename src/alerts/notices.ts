@@ -4,12 +4,13 @@ import type { Logger } from '../log.js';
 import type { SubscriptionService } from '../match/subscription-service.js';
 import type { FeedRecord } from '../store/records.js';
 import { inlineMarkdown } from '../text/discord-markdown.js';
-import { describe, type DiscordRest } from './alert-service.js';
+import type { DiscordRest } from '../discord/rest.js';
+import { describe } from './send-errors.js';
 
 export interface NoticeDeps {
   rest: DiscordRest;
-  feeds: FeedService;
-  subscriptions: SubscriptionService;
+  feeds: Pick<FeedService, 'guildsFollowing'>;
+  subscriptions: Pick<SubscriptionService, 'listForGuild'>;
   /** Every guild the bot is in (client.guilds.cache.keys()): default feeds are followed by all of them. */
   guildIds: () => Iterable<string>;
   log: Logger;

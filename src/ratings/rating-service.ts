@@ -1,11 +1,11 @@
 import { DiscordAPIError, Routes } from 'discord.js';
-import type { DiscordRest } from '../alerts/alert-service.js';
-import { withRating } from '../alerts/embed.js';
+import type { DiscordRest } from '../discord/rest.js';
 import type { Logger } from '../log.js';
 import type { AlertRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { KeyedLock } from '../store/store.js';
 import { formatRating, summarizeVotes, voteFromEmoji } from './rating.js';
+import { withRating } from './rating-field.js';
 
 const UNKNOWN_MESSAGE = 10008;
 const UNKNOWN_CHANNEL = 10003;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { boldRanges, buildAlertEmbed, EMBED_LIMITS, withRating, type AlertContent } from '../../src/alerts/embed.js';
+import { boldRanges, buildAlertEmbed, EMBED_LIMITS, type AlertContent } from '../../src/alerts/embed.js';
+import { withRating } from '../../src/ratings/rating-field.js';
 import { NO_RATINGS_TEXT } from '../../src/ratings/rating.js';
 import { cutEscaped } from '../../src/text/discord-markdown.js';
 

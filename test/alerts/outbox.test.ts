@@ -4,7 +4,8 @@
 // nonce rule (same nonce in the same channel → the message already created) and can lose an answer.
 import { DiscordAPIError, Routes } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AlertService, nonceFor } from '../../src/alerts/alert-service.js';
+import { AlertService } from '../../src/alerts/alert-service.js';
+import { nonceFor } from '../../src/alerts/outbox.js';
 import { blankFeedRecord } from '../../src/feeds/feed-record.js';
 import type { FeedItem } from '../../src/feeds/types.js';
 import { silentLogger } from '../../src/log.js';
@@ -73,7 +74,6 @@ function alertService(retryDelayMs = 60 * 60_000): AlertService {
     rest: rest as never,
     log: silentLogger,
     clock,
-    addRatingReactions: false,
     retryDelayMs,
   });
   services.push(service);

@@ -82,7 +82,7 @@ beforeEach(async () => {
     patch: async () => undefined,
     delete: async () => undefined,
   };
-  alerts = new AlertService({ store, subscriptions, feeds: { isFollowedBy: () => true }, rest: rest as never, log: silentLogger, clock, addRatingReactions: false });
+  alerts = new AlertService({ store, subscriptions, feeds: { isFollowedBy: () => true }, rest: rest as never, log: silentLogger, clock });
   const fetcher: Fetcher = { fetch: async () => answer, close: async () => undefined };
   poller = new Poller({ store, fetcher, log: silentLogger, clock, intervalMs: INTERVAL, feedUrls: () => [URL], onNewItems: (feed, items) => alerts.handleNewItems(feed, items) });
   answer = ok([item('old', 'Markets close higher')]);

@@ -1,0 +1,17 @@
+import type { FeedItem } from '../feeds/types.js';
+import type { MatchableItem } from '../match/item.js';
+import type { FeedRecord } from '../store/records.js';
+import { htmlToText } from './summary.js';
+
+/** The text a feed item is matched on (and its plain summary text, which the alert summarises). */
+export function matchableItem(item: FeedItem, feed: Pick<FeedRecord, 'title' | 'siteUrl'>): MatchableItem & { summaryText: string } {
+  const summaryText = htmlToText(item.summaryHtml);
+  return {
+    title: item.title,
+    summary: summaryText,
+    summaryText,
+    categories: item.categories,
+    source: [feed.title, feed.siteUrl].filter(Boolean).join(' '),
+    author: item.author ?? '',
+  };
+}

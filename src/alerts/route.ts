@@ -1,0 +1,41 @@
+import type { FeedService } from '../feeds/feed-service.js';
+import type { MatchableItem } from '../match/item.js';
+import type { SubscriptionService } from '../match/subscription-service.js';
+import type { FeedRecord } from '../store/records.js';
+
+export interface RouteDeps {
+  subscriptions: Pick<SubscriptionService, 'matchAlternatives' | 'get'>;
+  feeds: Pick<FeedService, 'isFollowedBy'>;
+}
+
+/** Why one channel gets an item: its guild, the subscriptions that matched, and their terms (the query's spelling). */
+export interface ChannelRoute {
+  guildId: string;
+  subscriptionIds: string[];
+  terms: string[];
+}
+
+/**
+ * The channels an item goes to (channel id → route): those with a matching subscription in a guild that follows the
+ * item's feed. Each channel once, however many of its subscriptions matched.
+ */
+export function routeItem(deps: RouteDeps, feed: Pick<FeedRecord, 'url'>, matchable: MatchableItem): Map<string, ChannelRoute> {
+  const byChannel = new Map<string, ChannelRoute>();
+  const follows = new Map<string, boolean>();
+  // a guild's regexes run only on items of feeds it follows
+  for (const matched of deps.subscriptions.matchAlternatives(matchable, { guildFollows: (guildId) => deps.feeds.isFollowedBy(guildId, feed.url) })) {
+    for (const subscriptionId of matched.members) {
+      const sub = deps.subscriptions.get(subscriptionId);
+      if (!sub) continue;
+      let followed = follows.get(sub.guildId);
+      if (followed === undefined) follows.set(sub.guildId, (followed = deps.feeds.isFollowedBy(sub.guildId, feed.url)));
+      if (!followed) continue;
+      let group = byChannel.get(sub.channelId);
+      if (!group) byChannel.set(sub.channelId, (group = { guildId: sub.guildId, subscriptionIds: [], terms: [] }));
+      // a subscription is listed once per alternative of its query that matched
+      if (!group.subscriptionIds.includes(subscriptionId)) group.subscriptionIds.push(subscriptionId);
+      for (const term of matched.terms) if (!group.terms.includes(term)) group.terms.push(term);
+    }
+  }
+  return byChannel;
+}
