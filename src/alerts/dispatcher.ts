@@ -8,7 +8,7 @@ export interface DispatcherDeps {
   /** One attempt at sending an entry (see deliverOnce): the entry to retry, or null when settled; rejects when the store fails. */
   deliver: (entry: OutboxEntry) => Promise<OutboxEntry | null>;
   log: Logger;
-  /** First retry delay after a failed send; doubles per attempt. */
+  /** First retry delay after a failed send; doubles per attempt, up to MAX_RETRY_DELAY_MS. */
   retryDelayMs?: number;
 }
 
@@ -65,7 +65,7 @@ export class Dispatcher {
       this.deps.log.error({ event: 'alert.stuck', guild: entry.guildId, channel: entry.channelId, feed: entry.feedUrl, item: entry.itemId }, 'alert still unsent after store failures; it is sent at the next start');
       return;
     }
-    const delay = (this.deps.retryDelayMs ?? 30_000) * 2 ** Math.max(0, entry.attempts - 1);
+    const delay = retryDelayMs(this.deps.retryDelayMs ?? 30_000, entry.attempts);
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
       if (!this.closed) this.send(entry);
@@ -78,4 +78,15 @@ export class Dispatcher {
     this.inFlight.add(promise);
     void promise.finally(() => this.inFlight.delete(promise));
   }
+}
+
+/**
+ * Retries stay close together: a send whose answer was lost may have created the message, and only a resend inside
+ * Discord's nonce window (a few minutes) is answered with that message instead of a second post. Doubling from 30 s
+ * capped at a minute puts the first four retries within 3½ minutes.
+ */
+export const MAX_RETRY_DELAY_MS = 60_000;
+
+export function retryDelayMs(firstMs: number, attempts: number): number {
+  return Math.min(firstMs * 2 ** Math.max(0, attempts - 1), Math.max(firstMs, MAX_RETRY_DELAY_MS));
 }

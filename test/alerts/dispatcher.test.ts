@@ -2,7 +2,7 @@
 // what a failed send means (send-errors). The deliver step is a fake here; outbox.test.ts runs the real one.
 import { DiscordAPIError } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Dispatcher } from '../../src/alerts/dispatcher.js';
+import { Dispatcher, retryDelayMs } from '../../src/alerts/dispatcher.js';
 import { MAX_SEND_ATTEMPTS } from '../../src/alerts/outbox.js';
 import { classifySendError, describe as describeError } from '../../src/alerts/send-errors.js';
 import { silentLogger } from '../../src/log.js';
@@ -102,5 +102,12 @@ describe('send errors', () => {
     expect(classifySendError(new Error('other side closed'))).toBe('unknown');
     expect(describeError(api(50013, 403))).toBe('403 50013: x');
     expect(describeError('plain')).toBe('plain');
+  });
+});
+
+describe('retry delays', () => {
+  it('double from the first delay but stay within a minute, so resends land inside the nonce window', () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map((n) => retryDelayMs(30_000, n))).toEqual([30_000, 60_000, 60_000, 60_000, 60_000, 60_000, 60_000]);
+    expect(retryDelayMs(10, 3)).toBe(40); // tests' short delays still double
   });
 });
