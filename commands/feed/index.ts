@@ -1,6 +1,6 @@
 import { PermissionFlagsBits, SlashCommandBuilder, type Attachment, type ChatInputCommandInteraction } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
-import { UserFacingError } from '../src/discord/command.js';
+import { UserFacingError } from '../src/errors.js';
 import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';
 import { FeedProblem, type ImportSummary } from '../src/feeds/feed-service.js';
 import { discordTime, feedHealth } from '../src/feeds/health.js';
