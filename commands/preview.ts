@@ -1,9 +1,8 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { matchableItem } from '../src/alerts/alert-service.js';
 import type { Command } from '../src/discord/command.js';
-import { UserFacingError } from '../src/discord/command.js';
+import { UserFacingError } from '../src/errors.js';
 import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';
-import { recentItemsOf } from '../src/feeds/recent.js';
 import { evaluateQuery } from '../src/match/evaluate.js';
 import { parseQuery, QUERY_LIMITS } from '../src/match/query.js';
 import { regexKeysOf } from '../src/match/subscription-service.js';
@@ -45,7 +44,7 @@ export const command: Command = {
     // only this server's feeds: another server's (possibly private) feeds are never searched or named
     const feedUrls = services.feeds.followedBy(interaction.guildId!);
     if (feedUrls.length === 0) return replyPrivately(interaction, `${codeSpan(parsed.canonical)} is a valid query, but this server follows no feeds yet to try it on. Add one with /feed add.`);
-    const recent = (await recentItemsOf(services.store, feedUrls)).slice(0, PREVIEW_MAX_ITEMS);
+    const recent = (await services.feeds.recentItems(feedUrls)).slice(0, PREVIEW_MAX_ITEMS);
     const hits: string[] = [];
     for (const [i, { feed, item }] of recent.entries()) {
       if (i > 0 && i % PREVIEW_ITEMS_PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));

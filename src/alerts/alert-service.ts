@@ -7,8 +7,8 @@ import { highlightRanges } from '../match/highlight.js';
 import type { MatchableItem } from '../match/item.js';
 import type { SubscriptionService } from '../match/subscription-service.js';
 import { RATING_EMOJIS } from '../ratings/rating.js';
-import type { AlertRecord, FeedRecord, OutboxEntry } from '../store/records.js';
-import type { Store } from '../store/store.js';
+import type { FeedRecord } from '../feeds/records.js';
+import type { AlertRecord, AlertStore, OutboxEntry } from './records.js';
 import { KeyedLock } from '../store/store.js';
 import { buildAlertEmbed } from './embed.js';
 import { htmlToText, summarize } from './summary.js';
@@ -30,7 +30,7 @@ const MISSING_PERMISSIONS = 50013;
 const CANNOT_SEND_IN_CHANNEL = 50008;
 
 export interface AlertServiceDeps {
-  store: Store;
+  store: AlertStore;
   subscriptions: SubscriptionService;
   feeds: Pick<FeedService, 'isFollowedBy'>;
   rest: DiscordRest;
@@ -220,6 +220,18 @@ export class AlertService {
   private track(promise: Promise<unknown>): void {
     this.inFlight.add(promise);
     void promise.finally(() => this.inFlight.delete(promise));
+  }
+
+  /**
+   * The alert that carries this story in a channel (for /why): its message id and, when still stored, its record.
+   * Alerts still being sent don't count.
+   */
+  async postedAlert(channelId: string, item: Pick<FeedItem, 'id' | 'link' | 'title'>): Promise<{ messageId: string; alert: AlertRecord | undefined } | null> {
+    for (const key of storyKeys(item)) {
+      const messageId = await this.deps.store.posted.get(`${channelId}|${key}`);
+      if (messageId && !isPendingClaim(messageId)) return { messageId, alert: await this.deps.store.alerts.get(messageId) };
+    }
+    return null;
   }
 
   private async postedMessage(channelId: string, keys: string[]): Promise<string | undefined> {

@@ -1,6 +1,6 @@
 import { ChannelType, PermissionFlagsBits, PermissionsBitField, type Guild, type GuildMember, type PermissionsString } from 'discord.js';
 import { inlineMarkdown } from '../text/discord-markdown.js';
-import { UserFacingError } from './command.js';
+import { UserFacingError } from '../errors.js';
 
 /** Herald cannot post an alert without these. */
 export const REQUIRED_FOR_ALERTS = [PermissionFlagsBits.ViewChannel, PermissionFlagsBits.SendMessages, PermissionFlagsBits.EmbedLinks];

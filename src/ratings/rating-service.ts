@@ -2,8 +2,7 @@ import { DiscordAPIError, Routes } from 'discord.js';
 import type { DiscordRest } from '../alerts/alert-service.js';
 import { withRating } from '../alerts/embed.js';
 import type { Logger } from '../log.js';
-import type { AlertRecord } from '../store/records.js';
-import type { Store } from '../store/store.js';
+import type { AlertRecord, AlertStore } from '../alerts/records.js';
 import { KeyedLock } from '../store/store.js';
 import { formatRating, summarizeVotes, voteFromEmoji } from './rating.js';
 
@@ -19,7 +18,7 @@ export interface ReactionEvent {
 }
 
 export interface RatingServiceDeps {
-  store: Store;
+  store: Pick<AlertStore, 'alerts'>;
   rest: DiscordRest;
   log: Logger;
   /** The bot's own user id: its reactions never count. */
