@@ -43,6 +43,8 @@ export interface AppOptions {
   parseThreads?: number;
   /** Run the node-cron poll tick (default true; tests drive polling with pollNow). */
   schedulePolling?: boolean;
+  /** The slash commands (default: every command in commands/; tests: a changed definition). */
+  commands?: Command[];
   /** Store options beyond STORE_URL (tests: a key prefix so runs sharing a server stay apart). */
   storeOptions?: StoreOptions;
 }
@@ -98,7 +100,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     },
   });
   const services: Services = { config, log, clock, fetcher, parsers, feeds, subscriptions, alerts, ratings, poller };
-  const commands = new Map(allCommands.map((c) => [c.data.name, c]));
+  const commands = new Map((options.commands ?? allCommands).map((c) => [c.data.name, c]));
 
   await Promise.all([feeds.load(), subscriptions.load()]);
 
