@@ -8,14 +8,14 @@ import { parseQuery, QUERY_LIMITS } from '../src/match/query.js';
 import { regexKeysOf } from '../src/match/subscription-service.js';
 import { codeSpan, inlineMarkdown } from '../src/text/discord-markdown.js';
 
-export const PREVIEW_MAX_RESULTS = 5;
+const PREVIEW_MAX_RESULTS = 5;
 /** The newest items a preview tries the query on. */
-export const PREVIEW_MAX_ITEMS = 500;
+const PREVIEW_MAX_ITEMS = 500;
 /** Items evaluated between two yields to the event loop: a long preview never holds up the bot. */
 const PREVIEW_ITEMS_PER_TURN = 25;
 
 /** Where a query went wrong, shown under it: `North "Korea` → a caret under the position. */
-export function pointAt(text: string, position: number): string {
+function pointAt(text: string, position: number): string {
   const shown = text.length > 120 ? text.slice(Math.max(0, position - 60), position + 60) : text;
   const offset = text.length > 120 ? position - Math.max(0, position - 60) : position;
   return `\`\`\`\n${shown.replace(/`/g, "'")}\n${' '.repeat(Math.max(0, offset))}^\n\`\`\``;

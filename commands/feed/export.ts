@@ -2,7 +2,7 @@ import { replyPrivately } from '../../src/discord/reply.js';
 import { buildOpml } from '../../src/feeds/opml.js';
 import { plural, type FeedSubcommand } from './shared.js';
 
-export const EXPORT_FILENAME = 'herald-feeds.opml';
+const EXPORT_FILENAME = 'herald-feeds.opml';
 
 /** /feed export: this server's feeds as an OPML file. */
 export const exportFeeds: FeedSubcommand = async (interaction, services) => {

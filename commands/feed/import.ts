@@ -6,7 +6,7 @@ import { inlineMarkdown } from '../../src/text/discord-markdown.js';
 import { plural, type FeedSubcommand } from './shared.js';
 
 /** Largest OPML file /feed import reads. */
-export const MAX_OPML_BYTES = 1024 * 1024;
+const MAX_OPML_BYTES = 1024 * 1024;
 /** How long fetching the OPML attachment may take. */
 const OPML_FETCH_TIMEOUT_MS = 15_000;
 /** Progress edits during an import, at most this often. */

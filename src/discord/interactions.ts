@@ -21,7 +21,8 @@ export async function handleInteraction(interaction: Interaction, commands: Map<
     await command.execute(interaction, services);
     services.log.info({ event: 'command', ...where, subcommand: interaction.options.getSubcommand(false) }, 'command handled');
   } catch (error) {
-    // Every domain's refusal is a UserFacingError (src/errors.ts), so this router imports no domain.
+    // Every domain's refusal is a UserFacingError (src/errors.ts), so this router imports no domain. Failures on
+    // Herald's side that still have a member message (today only StoreUnavailableError) are logged as errors.
     const userMessage = userMessageOf(error);
     if (error instanceof UserFacingError && error.failedOnOurSide) services.log.error({ event: 'command.store_unavailable', ...where, error: error.message }, 'command failed: the store is unavailable');
     else if (userMessage) services.log.info({ event: 'command.refused', ...where, reason: userMessage }, 'command refused');

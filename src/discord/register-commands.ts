@@ -17,10 +17,10 @@ export interface RegisterCommandsOptions {
 }
 
 /** Key of the registration hash: one per application and scope. */
-export const registrationKey = (applicationId: string, guildId: string | null) => `commands:${applicationId}:${guildId ?? 'global'}`;
+const registrationKey = (applicationId: string, guildId: string | null) => `commands:${applicationId}:${guildId ?? 'global'}`;
 
 /** sha256 of the API and the JSON bodies: what a registration is checked against. */
-export function registrationHash(apiUrl: string, bodies: unknown[]): string {
+function registrationHash(apiUrl: string, bodies: unknown[]): string {
   return createHash('sha256').update(apiUrl).update('\n').update(JSON.stringify(bodies)).digest('hex');
 }
 
