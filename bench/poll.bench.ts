@@ -19,7 +19,7 @@ import { createFetcher } from '../src/feeds/fetcher.js';
 import { ParsePool } from '../src/feeds/parse-pool.js';
 import { Poller, type CycleReport } from '../src/feeds/poller.js';
 import { silentLogger } from '../src/log.js';
-import { openStore } from '../src/store/store.js';
+import { openStore } from '../src/repositories.js';
 
 const FEEDS = 5_000;
 const FEEDS_PER_HOST = 5; // 1,000 host names, all resolving to 127.0.0.1 through the DNS cache

@@ -2,7 +2,7 @@ import { SlashCommandBuilder } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
 import { replyPrivately } from '../src/discord/reply.js';
 
-export const HELP_TEXT = `**Herald posts news alerts for the words you care about.**
+const HELP_TEXT = `**Herald posts news alerts for the words you care about.**
 **Feeds** (Manage Channels): \`/feed add url:\` follow a feed (or a site's page: its feed is found) · \`/feed remove\` · \`/feed list\` · \`/feed status\` health and next poll · \`/feed retry\` re-enable a failing feed · \`/feed import\` / \`/feed export\` OPML
 **Subscriptions** (Manage Channels): \`/subscribe query: [channel:]\` alerts for matching stories · \`/unsubscribe\` · \`/subscriptions\` lists them with ids
 **Queries**: phrases separated by commas or OR — \`North Korea, Pyongyang\`. A phrase matches its words in order, ignoring case and accents, on whole words (\`Korea\` matches "Korea's", not "Koreans"; \`Korea*\` matches both). \`+word\` requires another phrase, \`-word\` excludes, \`title:\` \`summary:\` \`source:\` \`author:\` \`category:\` narrow where to look, \`/regex/i\` for experts.

@@ -1,5 +1,5 @@
 import type { Command } from '../src/discord/command.js';
-import { command as feed } from './feed.js';
+import { command as feed } from './feed/index.js';
 import { command as help } from './help.js';
 import { command as preview } from './preview.js';
 import { command as subscribe } from './subscribe.js';

@@ -1,22 +1,21 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { matchableItem } from '../src/alerts/matchable-item.js';
 import type { Command } from '../src/discord/command.js';
-import { UserFacingError } from '../src/discord/command.js';
+import { UserFacingError } from '../src/errors.js';
 import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';
-import { recentItemsOf } from '../src/feeds/recent.js';
 import { evaluateQuery } from '../src/match/evaluate.js';
 import { parseQuery, QUERY_LIMITS } from '../src/match/query.js';
 import { regexKeysOf } from '../src/match/subscription-service.js';
 import { codeSpan, inlineMarkdown } from '../src/text/discord-markdown.js';
 
-export const PREVIEW_MAX_RESULTS = 5;
+const PREVIEW_MAX_RESULTS = 5;
 /** The newest items a preview tries the query on. */
-export const PREVIEW_MAX_ITEMS = 500;
+const PREVIEW_MAX_ITEMS = 500;
 /** Items evaluated between two yields to the event loop: a long preview never holds up the bot. */
 const PREVIEW_ITEMS_PER_TURN = 25;
 
 /** Where a query went wrong, shown under it: `North "Korea` → a caret under the position. */
-export function pointAt(text: string, position: number): string {
+function pointAt(text: string, position: number): string {
   const shown = text.length > 120 ? text.slice(Math.max(0, position - 60), position + 60) : text;
   const offset = text.length > 120 ? position - Math.max(0, position - 60) : position;
   return `\`\`\`\n${shown.replace(/`/g, "'")}\n${' '.repeat(Math.max(0, offset))}^\n\`\`\``;
@@ -45,7 +44,7 @@ export const command: Command = {
     // only this server's feeds: another server's (possibly private) feeds are never searched or named
     const feedUrls = services.feeds.followedBy(interaction.guildId!);
     if (feedUrls.length === 0) return replyPrivately(interaction, `${codeSpan(parsed.canonical)} is a valid query, but this server follows no feeds yet to try it on. Add one with /feed add.`);
-    const recent = (await recentItemsOf(services.store, feedUrls)).slice(0, PREVIEW_MAX_ITEMS);
+    const recent = (await services.feeds.recentItems(feedUrls)).slice(0, PREVIEW_MAX_ITEMS);
     const hits: string[] = [];
     for (const [i, { feed, item }] of recent.entries()) {
       if (i > 0 && i % PREVIEW_ITEMS_PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));

@@ -1,11 +1,9 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { matchableItem } from '../src/alerts/matchable-item.js';
-import { isPendingClaim, storyKeys } from '../src/alerts/story-keys.js';
 import type { Command } from '../src/discord/command.js';
-import { UserFacingError } from '../src/discord/command.js';
+import { UserFacingError } from '../src/errors.js';
 import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';
 import { canonicalLink } from '../src/feeds/canonical-link.js';
-import { recentItemsOf } from '../src/feeds/recent.js';
 import { evaluatePrepared, PreparedItem } from '../src/match/evaluate.js';
 import type { Query } from '../src/match/query.js';
 import { codeSpan, inlineMarkdown } from '../src/text/discord-markdown.js';
@@ -30,20 +28,18 @@ export const command: Command = {
     // Only this server's feeds: other servers' feeds (some private, with tokens in their URLs) are never searched,
     // so nothing here can tell a member what another server follows.
     const followed = services.feeds.followedBy(guildId);
-    const recent = await recentItemsOf(services.store, followed);
+    const recent = await services.feeds.recentItems(followed);
     const inFollowed = recent.find((e) => e.item.link && looseLink(e.item.link) === looseLink(link));
     if (!inFollowed) {
       return replyPrivately(interaction, `Herald hasn't seen that story in the latest items of this server's ${followed.length} feed${followed.length === 1 ? '' : 's'}: no followed feed carries it (or it is older than the items kept). /feed list shows the feeds.`);
     }
 
     const { feed, item } = inFollowed;
-    for (const key of storyKeys(item)) {
-      const messageId = await services.store.posted.get(`${channelId}|${key}`);
-      if (messageId && !isPendingClaim(messageId)) {
-        const alert = await services.store.alerts.get(messageId);
-        const on = alert?.terms.length ? ` (matched ${inlineMarkdown(alert.terms.join(', '), 200)})` : '';
-        return replyPrivately(interaction, `It was posted here${on}: https://discord.com/channels/${guildId}/${channelId}/${messageId}`);
-      }
+    const posted = await services.alerts.postedAlert(channelId, item);
+    if (posted) {
+      const { messageId, alert } = posted;
+      const on = alert?.terms.length ? ` (matched ${inlineMarkdown(alert.terms.join(', '), 200)})` : '';
+      return replyPrivately(interaction, `It was posted here${on}: https://discord.com/channels/${guildId}/${channelId}/${messageId}`);
     }
 
     const subs = services.subscriptions.listForChannel(channelId);

@@ -1,4 +1,4 @@
-import { Events, Routes, type Client } from 'discord.js';
+import { Events, type Client } from 'discord.js';
 import { schedule, type ScheduledTask } from 'node-cron';
 import { commands as allCommands } from '../commands/index.js';
 import { AlertService } from './alerts/alert-service.js';
@@ -6,7 +6,8 @@ import { sendFeedDisabledNotices } from './alerts/notices.js';
 import type { Config } from './config/config.js';
 import { createDiscordClient } from './discord/client.js';
 import type { Command } from './discord/command.js';
-import { handleInteraction } from './discord/interactions.js';
+import { registerEvents } from './discord/events/index.js';
+import { registerCommands } from './discord/register-commands.js';
 import { FeedService } from './feeds/feed-service.js';
 import { createFetcher, type Fetcher, type FetcherOptions } from './feeds/fetcher.js';
 import { ParsePool, type Parsers } from './feeds/parse-pool.js';
@@ -16,7 +17,7 @@ import { silentLogger, type Logger } from './log.js';
 import { SubscriptionService } from './match/subscription-service.js';
 import { RatingService } from './ratings/rating-service.js';
 import type { Services } from './services.js';
-import { openStore, type StoreOptions } from './store/store.js';
+import { openStore, type Store, type StoreOptions } from './repositories.js';
 
 /** How often expired rows (posted-story claims) are deleted from SQL stores; keyv only checks expiry on read. */
 const SWEEP_INTERVAL_MS = 6 * 60 * 60_000;
@@ -42,6 +43,8 @@ export interface AppOptions {
   parseThreads?: number;
   /** Run the node-cron poll tick (default true; tests drive polling with pollNow). */
   schedulePolling?: boolean;
+  /** The slash commands (default: every command in commands/; tests: a changed definition). */
+  commands?: Command[];
   /** Store options beyond STORE_URL (tests: a key prefix so runs sharing a server stay apart). */
   storeOptions?: StoreOptions;
 }
@@ -52,6 +55,8 @@ export const MEMBER_FETCH_CONCURRENCY = 8;
 export interface App {
   client: Client;
   services: Services;
+  /** The store the services run on: for tests and the process that owns it, never handed to commands. */
+  store: Store;
   commands: Map<string, Command>;
   /** One poll cycle, and the sends it queued. */
   pollNow(): Promise<CycleReport>;
@@ -94,20 +99,13 @@ export async function startApp(options: AppOptions): Promise<App> {
       await sendFeedDisabledNotices({ rest: client.rest, feeds, subscriptions, guildIds: () => client.guilds.cache.keys(), log }, feed);
     },
   });
-  const services: Services = { config, log, clock, store, fetcher, parsers, feeds, subscriptions, alerts, ratings, poller };
-  const commands = new Map(allCommands.map((c) => [c.data.name, c]));
+  const services: Services = { config, log, clock, fetcher, parsers, feeds, subscriptions, alerts, ratings, poller };
+  const commands = new Map((options.commands ?? allCommands).map((c) => [c.data.name, c]));
 
   await Promise.all([feeds.load(), subscriptions.load()]);
 
-  client.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction, commands, services));
-  const onReaction = (kind: 'add' | 'remove') => (reaction: { message: { id: string; channelId: string }; emoji: { name: string | null } }, user: { id: string }) =>
-    void ratings
-      .onReaction({ kind, messageId: reaction.message.id, channelId: reaction.message.channelId, userId: user.id, emoji: reaction.emoji.name })
-      .catch((error: unknown) => log.error({ event: 'rating.failed', channel: reaction.message.channelId, message: reaction.message.id, error: String(error) }, 'vote not recorded'));
-  client.on(Events.MessageReactionAdd, onReaction('add'));
-  client.on(Events.MessageReactionRemove, onReaction('remove'));
-  client.on(Events.ChannelDelete, (channel) => void subscriptions.removeChannel(channel.id).catch(() => undefined));
-  client.on(Events.Error, (error) => log.error({ event: 'discord.error', error: error.message }, 'discord client error'));
+  // One file per gateway event (src/discord/events/).
+  registerEvents(client, { services, commands });
   client.rest.on('rateLimited', (info) => log.warn({ event: 'discord.rate_limited', route: info.route, retryAfterMs: info.retryAfter, global: info.global }, 'rate limited by Discord; waiting'));
 
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
@@ -119,9 +117,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   }
   await ready;
   const applicationId = client.application!.id;
-  const body = [...commands.values()].map((c) => c.data.toJSON());
-  await client.rest.put(config.guildId ? Routes.applicationGuildCommands(applicationId, config.guildId) : Routes.applicationCommands(applicationId), { body });
-  log.info({ event: 'start', user: client.user?.tag, guilds: client.guilds.cache.size, commands: body.length, scope: config.guildId ? `guild ${config.guildId}` : 'global', store: store.describe }, 'Herald is running');
+  const bodies = [...commands.values()].map((c) => c.data.toJSON());
+  await registerCommands({ rest: client.rest, meta: store.meta, log, applicationId, guildId: config.guildId ?? null, apiUrl: config.discordApiUrl, bodies });
+  log.info({ event: 'start', user: client.user?.tag, guilds: client.guilds.cache.size, commands: bodies.length, scope: config.guildId ? `guild ${config.guildId}` : 'global', store: store.describe }, 'Herald is running');
 
   const resumed = await alerts.drainOutbox();
   if (resumed) log.info({ event: 'outbox.resumed', count: resumed }, 'sent alerts left from the last run');
@@ -169,5 +167,5 @@ export async function startApp(options: AppOptions): Promise<App> {
       await Promise.allSettled([store.close(), fetcher.close(), memberFetcher.close(), parsePool.close()]);
       log.info({ event: 'stop' }, 'Herald stopped');
     })());
-  return { client, services, commands, pollNow, stop };
+  return { client, services, store, commands, pollNow, stop };
 }

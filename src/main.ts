@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/config.js';
-import { StoreConfigError, StoreUnavailableError } from './store/keyv-store.js';
+import { StoreConfigError, StoreUnavailableError } from './store/store.js';
 import { createLogger } from './log.js';
 import { startApp, type App } from './app.js';
 

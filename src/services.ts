@@ -7,14 +7,12 @@ import type { Poller } from './feeds/poller.js';
 import type { Logger } from './log.js';
 import type { SubscriptionService } from './match/subscription-service.js';
 import type { RatingService } from './ratings/rating-service.js';
-import type { Store } from './store/store.js';
 
-/** What slash commands may use: the same services the pipeline runs on, never another module's internals. */
+/** What slash commands may use: the same services the pipeline runs on, never the store or another module's internals. */
 export interface Services {
   config: Config;
   log: Logger;
   clock: () => Date;
-  store: Store;
   fetcher: Fetcher;
   /** Parsing of untrusted documents (feeds, pages, OPML) in worker threads. */
   parsers: Parsers;

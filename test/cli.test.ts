@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -114,50 +114,6 @@ describe('herald check', () => {
     const usage = spawnSync(process.execPath, [herald.cli], { encoding: 'utf8' });
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('Usage: npm run herald -- check');
-  });
-});
-
-describe('npm start without a token', () => {
-  it('says what to set and where, without a stack trace', () => {
-    // From an empty folder, so a developer's own .env plays no part.
-    const run = spawnSync(process.execPath, [herald.main], { encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH } });
-    expect(run.status).toBe(1);
-    expect(run.stderr).toContain('DISCORD_TOKEN');
-    expect(run.stderr).toContain('discord.com/developers/applications');
-    expect(run.stderr).not.toMatch(/\n\s+at /);
-  });
-});
-
-describe('npm start before a build (scripts/ensure-build.mjs, its prestart step)', () => {
-  it('without TypeScript installed, says exactly what to run when dist/ is missing or older than the sources', () => {
-    // A checkout outside this repository, so no node_modules (and no tsc) can be found from it: a pruned install.
-    const root = mkdtempSync(join(tmpdir(), 'herald-prestart-'));
-    try {
-      mkdirSync(join(root, 'scripts'));
-      mkdirSync(join(root, 'src'));
-      copyFileSync(join(process.cwd(), 'scripts', 'ensure-build.mjs'), join(root, 'scripts', 'ensure-build.mjs'));
-      writeFileSync(join(root, 'src', 'main.ts'), 'export {};\n');
-      const check = () => spawnSync(process.execPath, [join(root, 'scripts', 'ensure-build.mjs')], { encoding: 'utf8' });
-
-      const missing = check();
-      expect(missing.status).toBe(1);
-      expect(missing.stderr).toContain("Herald isn't built yet (no dist/), and TypeScript isn't installed here to build it.");
-      expect(missing.stderr).toContain('Build it with: npm ci && npm run build && npm prune --omit=dev');
-
-      mkdirSync(join(root, 'dist', 'src'), { recursive: true });
-      for (const file of ['main.js', 'cli.js']) writeFileSync(join(root, 'dist', 'src', file), '');
-      const old = new Date(Date.now() - 60_000);
-      utimesSync(join(root, 'src', 'main.ts'), old, old);
-      expect(check().status).toBe(0); // built after the last source change: runs as it is
-
-      const later = new Date(Date.now() + 60_000);
-      utimesSync(join(root, 'src', 'main.ts'), later, later);
-      const stale = check();
-      expect(stale.status).toBe(1);
-      expect(stale.stderr).toContain('dist/ is older than the sources in src/ and commands/');
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
   });
 });
 

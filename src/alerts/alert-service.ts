@@ -3,8 +3,8 @@ import type { FeedItem } from '../feeds/types.js';
 import type { DiscordRest } from '../discord/rest.js';
 import type { Logger } from '../log.js';
 import type { SubscriptionService } from '../match/subscription-service.js';
-import type { FeedRecord, OutboxEntry } from '../store/records.js';
-import type { Store } from '../store/store.js';
+import type { FeedRecord } from '../feeds/records.js';
+import type { AlertRecord, AlertStore, OutboxEntry } from './records.js';
 import { composeAlert } from './compose.js';
 import { deliverOnce } from './deliver.js';
 import { Dispatcher } from './dispatcher.js';
@@ -12,11 +12,11 @@ import { matchableItem } from './matchable-item.js';
 import { enqueue, queued } from './outbox.js';
 import { postedMessage } from './posted-claims.js';
 import { routeItem } from './route.js';
-import { postedKey, storyKeys } from './story-keys.js';
+import { isPendingClaim, postedKey, storyKeys } from './story-keys.js';
 import { summarize } from './summary.js';
 
 export interface AlertServiceDeps {
-  store: Store;
+  store: AlertStore;
   subscriptions: SubscriptionService;
   feeds: Pick<FeedService, 'isFollowedBy'>;
   rest: DiscordRest;
@@ -85,6 +85,18 @@ export class AlertService {
   }
 
   /** Resolves when no send is in flight. */
+  /**
+   * The alert that carries this story in a channel (for /why): its message id and, when still stored, its record.
+   * Alerts still being sent don't count.
+   */
+  async postedAlert(channelId: string, item: Pick<FeedItem, 'id' | 'link' | 'title'>): Promise<{ messageId: string; alert: AlertRecord | undefined } | null> {
+    for (const key of storyKeys(item)) {
+      const messageId = await this.deps.store.posted.get(postedKey(channelId, key));
+      if (messageId && !isPendingClaim(messageId)) return { messageId, alert: await this.deps.store.alerts.get(messageId) };
+    }
+    return null;
+  }
+
   idle(): Promise<void> {
     return this.dispatcher.idle();
   }

@@ -1,6 +1,7 @@
 import type { FeedItem } from '../feeds/types.js';
 import { highlightRanges } from '../match/highlight.js';
-import type { FeedRecord, OutboxEntry } from '../store/records.js';
+import type { FeedRecord } from '../feeds/records.js';
+import type { OutboxEntry } from './records.js';
 import { buildAlertEmbed } from './embed.js';
 import { nonceFor, outboxKey } from './outbox.js';
 import type { ChannelRoute } from './route.js';

@@ -2,8 +2,8 @@ import { Routes } from 'discord.js';
 import type { DiscordRest } from '../discord/rest.js';
 import type { Logger } from '../log.js';
 import type { SubscriptionService } from '../match/subscription-service.js';
-import type { AlertRecord, OutboxEntry } from '../store/records.js';
-import type { Store } from '../store/store.js';
+import type { AlertRecord, OutboxEntry } from './records.js';
+import type { AlertStore } from './records.js';
 import { MAX_SEND_ATTEMPTS } from './outbox.js';
 import { claimStory, markPosted, releaseStory } from './posted-claims.js';
 import { addRatingReactions } from './reactions.js';
@@ -11,7 +11,7 @@ import { classifySendError, describe } from './send-errors.js';
 import { postedKey, storyKeys } from './story-keys.js';
 
 export interface DeliverDeps {
-  store: Store;
+  store: AlertStore;
   subscriptions: Pick<SubscriptionService, 'removeChannel'>;
   rest: DiscordRest;
   log: Logger;

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { OutboxEntry } from '../store/records.js';
+import type { OutboxEntry } from './records.js';
 import { KeyedLock } from '../store/store.js';
 import { MAX_SEND_ATTEMPTS } from './outbox.js';
 import { describe } from './send-errors.js';

@@ -1,6 +1,6 @@
 import type { FeedItem } from '../feeds/types.js';
 import type { MatchableItem } from '../match/item.js';
-import type { FeedRecord } from '../store/records.js';
+import type { FeedRecord } from '../feeds/records.js';
 import { htmlToText } from './summary.js';
 
 /** The text a feed item is matched on (and its plain summary text, which the alert summarises). */

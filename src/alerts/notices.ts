@@ -2,7 +2,7 @@ import { Routes } from 'discord.js';
 import type { FeedService } from '../feeds/feed-service.js';
 import type { Logger } from '../log.js';
 import type { SubscriptionService } from '../match/subscription-service.js';
-import type { FeedRecord } from '../store/records.js';
+import type { FeedRecord } from '../feeds/records.js';
 import { inlineMarkdown } from '../text/discord-markdown.js';
 import type { DiscordRest } from '../discord/rest.js';
 import { describe } from './send-errors.js';

@@ -1,10 +1,10 @@
 // The outbox: an alert is stored here before it is sent and deleted once it is posted (or dropped), so an alert
 // decided is an alert delivered even across a crash.
 import { createHash } from 'node:crypto';
-import type { OutboxEntry } from '../store/records.js';
-import type { Store } from '../store/store.js';
+import type { OutboxEntry } from './records.js';
+import type { AlertStore } from './records.js';
 
-type Outbox = Store['outbox'];
+type Outbox = AlertStore['outbox'];
 
 /** Attempts before an alert that keeps failing (not for a permanent reason) is dropped. */
 export const MAX_SEND_ATTEMPTS = 8;

@@ -1,12 +1,12 @@
 // The `posted` collection: which alert carries a story in a channel. An alert claims its story keys (atomically)
 // before it is sent and turns the claims into its message id once posted, so one story is posted once per channel.
-import type { Store } from '../store/store.js';
+import type { AlertStore } from './records.js';
 import { pendingClaim } from './story-keys.js';
 
 /** How long a channel remembers a posted story, to skip the same story from another feed. */
 const POSTED_TTL_MS = 30 * 24 * 60 * 60_000;
 
-type Posted = Store['posted'];
+type Posted = AlertStore['posted'];
 
 /** What already holds one of these `posted` keys (a message id or a pending claim), if anything. */
 export async function postedMessage(posted: Posted, postedKeys: string[]): Promise<string | undefined> {

@@ -1,7 +1,7 @@
 import type { FeedService } from '../feeds/feed-service.js';
 import type { MatchableItem } from '../match/item.js';
 import type { SubscriptionService } from '../match/subscription-service.js';
-import type { FeedRecord } from '../store/records.js';
+import type { FeedRecord } from '../feeds/records.js';
 
 export interface RouteDeps {
   subscriptions: Pick<SubscriptionService, 'matchAlternatives' | 'get'>;

@@ -1,11 +1,11 @@
 import { ChannelType, PermissionFlagsBits, PermissionsBitField, type Guild, type GuildMember, type PermissionsString } from 'discord.js';
 import { inlineMarkdown } from '../text/discord-markdown.js';
-import { UserFacingError } from './command.js';
+import { UserFacingError } from '../errors.js';
 
 /** Herald cannot post an alert without these. */
-export const REQUIRED_FOR_ALERTS = [PermissionFlagsBits.ViewChannel, PermissionFlagsBits.SendMessages, PermissionFlagsBits.EmbedLinks];
+const REQUIRED_FOR_ALERTS = [PermissionFlagsBits.ViewChannel, PermissionFlagsBits.SendMessages, PermissionFlagsBits.EmbedLinks];
 /** Alerts post without these, but the 1️⃣–5️⃣ rating reactions need them. */
-export const WANTED_FOR_RATINGS = [PermissionFlagsBits.AddReactions, PermissionFlagsBits.ReadMessageHistory];
+const WANTED_FOR_RATINGS = [PermissionFlagsBits.AddReactions, PermissionFlagsBits.ReadMessageHistory];
 
 const ALERT_CHANNEL_TYPES = new Set<ChannelType>([ChannelType.GuildText, ChannelType.GuildAnnouncement]);
 
@@ -22,7 +22,7 @@ const TYPE_NAMES: Partial<Record<ChannelType, string>> = {
 };
 
 /** "ViewChannel" → "View Channel", as Discord's settings name it. */
-export function permissionName(flag: PermissionsString): string {
+function permissionName(flag: PermissionsString): string {
   return flag.replace(/([a-z])([A-Z])/g, '$1 $2').replace('Tts', 'TTS');
 }
 

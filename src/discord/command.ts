@@ -17,8 +17,3 @@ export interface Command {
   execute(interaction: ChatInputCommandInteraction, services: Services): Promise<void>;
   autocomplete?(interaction: AutocompleteInteraction, services: Services): Promise<void>;
 }
-
-/** A problem the user caused or can fix: its message is shown to them as it is. */
-export class UserFacingError extends Error {
-  override name = 'UserFacingError';
-}

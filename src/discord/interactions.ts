@@ -1,9 +1,7 @@
 import type { AutocompleteInteraction, ChatInputCommandInteraction, Interaction } from 'discord.js';
-import { FeedProblem } from '../feeds/feed-service.js';
-import { SubscriptionProblem } from '../match/subscription-service.js';
-import { StoreUnavailableError } from '../store/errors.js';
+import { UserFacingError, userMessageOf } from '../errors.js';
 import type { Services } from '../services.js';
-import { UserFacingError, type Command } from './command.js';
+import type { Command } from './command.js';
 import { replyPrivately } from './reply.js';
 
 const INTERNAL_ERROR = "Something went wrong on Herald's side and nothing was changed. Try again in a minute; if it keeps happening, tell the bot's operator.";
@@ -23,20 +21,16 @@ export async function handleInteraction(interaction: Interaction, commands: Map<
     await command.execute(interaction, services);
     services.log.info({ event: 'command', ...where, subcommand: interaction.options.getSubcommand(false) }, 'command handled');
   } catch (error) {
-    const userMessage = userMessageFor(error);
-    if (error instanceof StoreUnavailableError) services.log.error({ event: 'command.store_unavailable', ...where, error: error.message }, 'command failed: the store is unavailable');
+    // Every domain's refusal is a UserFacingError (src/errors.ts), so this router imports no domain. Failures on
+    // Herald's side that still have a member message (today only StoreUnavailableError) are logged as errors.
+    const userMessage = userMessageOf(error);
+    if (error instanceof UserFacingError && error.failedOnOurSide) services.log.error({ event: 'command.store_unavailable', ...where, error: error.message }, 'command failed: the store is unavailable');
     else if (userMessage) services.log.info({ event: 'command.refused', ...where, reason: userMessage }, 'command refused');
     else services.log.error({ event: 'command.failed', ...where, error: error instanceof Error ? error.stack : String(error) }, 'command failed');
     await replyPrivately(interaction as ChatInputCommandInteraction, userMessage ?? INTERNAL_ERROR).catch((replyError: unknown) => {
       services.log.warn({ event: 'command.reply_failed', ...where, error: String(replyError) }, 'could not send the error reply');
     });
   }
-}
-
-function userMessageFor(error: unknown): string | null {
-  if (error instanceof UserFacingError || error instanceof FeedProblem || error instanceof SubscriptionProblem) return error.message;
-  if (error instanceof StoreUnavailableError) return error.userMessage;
-  return null;
 }
 
 async function handleAutocomplete(interaction: AutocompleteInteraction, commands: Map<string, Command>, services: Services): Promise<void> {

@@ -21,3 +21,12 @@ export function fitMessage(text: string, max = 2000): string {
   const cut = text.lastIndexOf('\n', max - 40);
   return `${text.slice(0, cut > 0 ? cut : max - 40)}\n… (more not shown)`;
 }
+
+/**
+ * A reply edited over time (progress, then a summary). Edits go out one after another, so a late progress edit can
+ * never overwrite the summary; a failed edit is reported to `onFailed` and the next one still goes out.
+ */
+export function serialReply(interaction: ChatInputCommandInteraction, onFailed: (error: unknown) => void): (content: string) => Promise<void> {
+  let edits = Promise.resolve();
+  return (content) => (edits = edits.then(() => replyPrivately(interaction, content)).catch(onFailed));
+}

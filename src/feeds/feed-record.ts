@@ -1,4 +1,4 @@
-import type { FeedRecord } from '../store/records.js';
+import type { FeedRecord } from './records.js';
 
 /** A feed Herald has not polled yet: no validators, no history. */
 export function blankFeedRecord(url: string, title: string | null, siteUrl: string | null, now: Date): FeedRecord {

@@ -1,19 +1,19 @@
+import { UserFacingError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { FeedRecord, GuildFeedsRecord } from '../store/records.js';
-import type { Store } from '../store/store.js';
+import type { FeedRecord, FeedStore, GuildFeedsRecord } from './records.js';
 import { KeyedLock } from '../store/store.js';
 import { canonicalLink } from './canonical-link.js';
 import { blankFeedRecord } from './feed-record.js';
 import { FetchError, type Fetcher } from './fetcher.js';
 import { inThreadParsers, type Parsers } from './parse-pool.js';
-import { recentItemsRecord } from './recent.js';
+import { recentItemsOf, recentItemsRecord, type RecentEntry } from './recent.js';
 import { findNewItems } from './seen.js';
 import type { ParsedFeed } from './types.js';
 
 export type FeedProblemCode = 'bad-url' | 'fetch' | 'parse' | 'limit' | 'not-followed' | 'several-feeds' | 'busy';
 
 /** Why a feed can't be added or read, in words for the user who asked. */
-export class FeedProblem extends Error {
+export class FeedProblem extends UserFacingError {
   override name = 'FeedProblem';
   constructor(
     readonly code: FeedProblemCode,
@@ -34,7 +34,7 @@ export interface InspectedFeed {
 }
 
 export interface FeedServiceDeps {
-  store: Store;
+  store: FeedStore;
   /**
    * The fetcher for what members trigger (/feed add, import, discovery): its own small budget, separate from
    * polling's, so slow or hostile URLs a member adds can never hold up the poll cycle.
@@ -317,6 +317,16 @@ export class FeedService {
     }
     const loose = (u: string) => u.replace(/^https?:\/\//, '').replace(/\/+$/, '').toLowerCase();
     return followed.find((u) => u === wanted) ?? followed.find((u) => loose(u) === loose(wanted)) ?? null;
+  }
+
+  /** One feed's record (its title, health and polling state), or undefined before its first poll. */
+  record(url: string): Promise<FeedRecord | undefined> {
+    return this.deps.store.feeds.get(url);
+  }
+
+  /** The latest items of these feeds as last parsed, newest first (for /preview and /why). */
+  recentItems(feedUrls: string[]): Promise<RecentEntry[]> {
+    return recentItemsOf(this.deps.store, feedUrls);
   }
 
   async list(guildId: string): Promise<FeedRecord[]> {

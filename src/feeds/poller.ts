@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log.js';
-import type { FeedRecord } from '../store/records.js';
-import { KeyedLock, StoreUnavailableError, type Store } from '../store/store.js';
+import type { FeedRecord, FeedStore } from './records.js';
+import { KeyedLock, StoreUnavailableError } from '../store/store.js';
 import { FetchError, type Fetcher } from './fetcher.js';
 import { disabledReasonFor } from './health.js';
 import { blankFeedRecord } from './feed-record.js';
@@ -13,7 +13,7 @@ import { findNewItems } from './seen.js';
 import type { FeedItem } from './types.js';
 
 export interface PollerDeps {
-  store: Store;
+  store: FeedStore;
   fetcher: Fetcher;
   log: Logger;
   clock: () => Date;

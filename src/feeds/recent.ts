@@ -1,5 +1,4 @@
-import type { FeedRecord, RecentItemsRecord } from '../store/records.js';
-import type { Store } from '../store/store.js';
+import type { FeedRecord, FeedStore, RecentItemsRecord } from './records.js';
 import type { FeedItem } from './types.js';
 
 /** How many of a feed's latest items are kept for /preview and /why. */
@@ -22,7 +21,7 @@ export interface RecentEntry {
 }
 
 /** The latest items of the given feeds, newest first (items without a date after those with one). */
-export async function recentItemsOf(store: Store, feedUrls: string[]): Promise<RecentEntry[]> {
+export async function recentItemsOf(store: Pick<FeedStore, 'feeds' | 'recent'>, feedUrls: string[]): Promise<RecentEntry[]> {
   const entries: RecentEntry[] = [];
   await Promise.all(
     feedUrls.map(async (url) => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { UserFacingError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { SubscriptionRecord } from '../store/records.js';
-import type { Store } from '../store/store.js';
+import type { SubscriptionRecord, SubscriptionStore } from './records.js';
 import { KeyedLock } from '../store/store.js';
 import { SubscriptionIndex, type AlternativeMatch } from './index.js';
 import type { MatchableItem } from './item.js';
@@ -11,7 +11,7 @@ import { regexKey, regexProblem } from './regex.js';
 export type SubscriptionProblemCode = 'syntax' | 'duplicate' | 'limit' | 'not-found';
 
 /** Why a subscription can't be made or found, in words for the user. */
-export class SubscriptionProblem extends Error {
+export class SubscriptionProblem extends UserFacingError {
   override name = 'SubscriptionProblem';
   constructor(
     readonly code: SubscriptionProblemCode,
@@ -24,7 +24,7 @@ export class SubscriptionProblem extends Error {
 }
 
 export interface SubscriptionServiceDeps {
-  store: Store;
+  store: SubscriptionStore;
   log: Logger;
   clock: () => Date;
   maxPerGuild: number;

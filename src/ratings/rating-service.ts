@@ -1,9 +1,7 @@
-import { DiscordAPIError, Routes } from 'discord.js';
+import { DiscordAPIError, Routes, type APIEmbed } from 'discord.js';
 import type { DiscordRest } from '../discord/rest.js';
 import type { Logger } from '../log.js';
-import type { AlertRecord } from '../store/records.js';
-import type { Store } from '../store/store.js';
-import { KeyedLock } from '../store/store.js';
+import { KeyedLock, type Collection } from '../store/store.js';
 import { formatRating, summarizeVotes, voteFromEmoji } from './rating.js';
 import { withRating } from './rating-field.js';
 
@@ -18,8 +16,22 @@ export interface ReactionEvent {
   emoji: string | null;
 }
 
+/**
+ * What ratings need of a posted alert. The alerts module's AlertRecord has these fields (and more, which a vote keeps:
+ * the record read is the record written back), so ratings never imports alerts.
+ */
+export interface RatedAlert {
+  messageId: string;
+  guildId: string;
+  channelId: string;
+  embed: APIEmbed;
+  /** user id → 1..5 */
+  votes: Record<string, number>;
+}
+
 export interface RatingServiceDeps {
-  store: Store;
+  /** Posted alerts by message id. */
+  store: { alerts: Collection<RatedAlert> };
   rest: DiscordRest;
   log: Logger;
   /** The bot's own user id: its reactions never count. */
@@ -85,7 +97,7 @@ export class RatingService {
   }
 
   private async refresh(messageId: string): Promise<void> {
-    const alert: AlertRecord | undefined = await this.deps.store.alerts.get(messageId);
+    const alert = await this.deps.store.alerts.get(messageId);
     if (!alert) return;
     const rating = summarizeVotes(alert.votes);
     const where = { guild: alert.guildId, channel: alert.channelId, message: messageId };

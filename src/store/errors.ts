@@ -1,3 +1,5 @@
+import { UserFacingError } from '../errors.js';
+
 /** STORE_URL names a store Herald cannot use (wrong scheme, missing path). */
 export class StoreConfigError extends Error {
   override name = 'StoreConfigError';
@@ -10,9 +12,14 @@ export const STORE_UNAVAILABLE_REPLY = "Herald's storage is unavailable right no
  * The store could not be read or written (server down, timeout, refused write). The message is for the operator
  * (it names the store, credentials removed); `userMessage` is what a member is told.
  */
-export class StoreUnavailableError extends Error {
+export class StoreUnavailableError extends UserFacingError {
   override name = 'StoreUnavailableError';
-  readonly userMessage = STORE_UNAVAILABLE_REPLY;
+  override get userMessage(): string {
+    return STORE_UNAVAILABLE_REPLY;
+  }
+  override get failedOnOurSide(): boolean {
+    return true;
+  }
 }
 
 export function errorText(error: unknown): string {

@@ -23,9 +23,8 @@ export interface Collection<T> {
   entries(): AsyncIterable<[string, T]>;
 }
 
-/** The namespaces Herald keeps. Letters only: the SQL adapters match namespaces with LIKE, where `_` is a wildcard. */
-export const NAMESPACES = ['feed', 'guildfeeds', 'subscription', 'seen', 'recent', 'alert', 'posted', 'outbox'] as const;
-export type Namespace = (typeof NAMESPACES)[number];
+/** Namespaces are letters only: the SQL adapters match namespaces with LIKE, where `_` is a wildcard. */
+const NAMESPACE_PATTERN = /^[a-z]{1,24}$/;
 
 export interface KeyvBackendOptions {
   /** Lowercase letters put in front of every namespace, so test runs (or two Herald instances) share one server. */
@@ -37,7 +36,8 @@ export interface KeyvBackendOptions {
 }
 
 export interface KeyvBackend {
-  collection<T>(namespace: Namespace): Collection<T>;
+  /** The collection over one of the namespaces the backend was opened with. */
+  collection<T>(namespace: string): Collection<T>;
   /** Deletes entries whose TTL has passed (keyv only checks expiry when a key is read). Returns how many. */
   sweepExpired(): Promise<number>;
   close(): Promise<void>;
@@ -243,10 +243,11 @@ async function redisDriver(url: string, connectTimeoutMs: number): Promise<Drive
 /**
  * Opens the store named by a keyv-style URL: `sqlite://path/file.sqlite` (default), `memory://` (tests),
  * `redis://…` or `postgresql://…`, and checks that it answers. One adapter per namespace, because keyv adapters carry
- * a single namespace. Throws StoreConfigError for a URL Herald can't use and StoreUnavailableError (naming STORE_URL)
+ * a single namespace; the caller names them (the store knows keys and values, not what they mean). Throws StoreConfigError for a URL Herald can't use and StoreUnavailableError (naming STORE_URL)
  * when the store does not answer within `connectTimeoutMs`.
  */
-export async function openKeyvBackend(url: string, options: KeyvBackendOptions = {}): Promise<KeyvBackend> {
+export async function openKeyvBackend(url: string, namespaces: readonly string[], options: KeyvBackendOptions = {}): Promise<KeyvBackend> {
+  for (const name of namespaces) if (!NAMESPACE_PATTERN.test(name)) throw new StoreConfigError(`store namespace "${name}" must be 1 to 24 lowercase letters`);
   const scheme = /^([a-z0-9+]+):\/\//i.exec(url)?.[1]?.toLowerCase();
   const prefix = options.prefix ?? '';
   if (!/^[a-z]{0,24}$/.test(prefix)) throw new StoreConfigError(`store prefix "${prefix}" must be at most 24 lowercase letters`);
@@ -282,8 +283,8 @@ export async function openKeyvBackend(url: string, options: KeyvBackendOptions =
       );
   }
 
-  const adapters = new Map<Namespace, Adapter>();
-  const keyvs = new Map<Namespace, Keyv>();
+  const adapters = new Map<string, Adapter>();
+  const keyvs = new Map<string, Keyv>();
   let lastAdapterError: unknown; // the adapter's own reason (ECONNREFUSED...) behind a generic 'not connected'
   let closed = false;
   const closeAll = async () => {
@@ -293,7 +294,7 @@ export async function openKeyvBackend(url: string, options: KeyvBackendOptions =
   try {
     await withTimeout(
       (async () => {
-        for (const name of NAMESPACES) {
+        for (const name of namespaces) {
           const adapter = await driver.makeAdapter();
           // throwOnErrors: keyv rethrows what the adapter throws instead of answering undefined / false
           const keyv = new Keyv({ store: adapter, namespace: prefix + name, throwOnErrors: true });
@@ -332,9 +333,10 @@ export async function openKeyvBackend(url: string, options: KeyvBackendOptions =
 
   return {
     describe,
-    collection<T>(name: Namespace): Collection<T> {
-      const keyv = keyvs.get(name)!;
-      const adapter = adapters.get(name)!;
+    collection<T>(name: string): Collection<T> {
+      const keyv = keyvs.get(name);
+      const adapter = adapters.get(name);
+      if (!keyv || !adapter) throw new StoreConfigError(`the store was not opened with a "${name}" namespace`);
       const namespace = prefix + name;
       return {
         get: (key) => run(`read ${name}`, () => keyv.get<T>(storedKey(key)) as Promise<T | undefined>),
@@ -369,7 +371,7 @@ export async function openKeyvBackend(url: string, options: KeyvBackendOptions =
     async sweepExpired() {
       const now = Date.now();
       let removed = 0;
-      for (const name of NAMESPACES) removed += await run(`sweep ${name}`, () => driver.sweep(adapters.get(name)!, prefix + name, now));
+      for (const name of namespaces) removed += await run(`sweep ${name}`, () => driver.sweep(adapters.get(name)!, prefix + name, now));
       return removed;
     },
     async close() {

@@ -6,7 +6,7 @@ import { blankFeedRecord } from '../../src/feeds/feed-record.js';
 import type { FeedItem } from '../../src/feeds/types.js';
 import { silentLogger } from '../../src/log.js';
 import { SubscriptionService } from '../../src/match/subscription-service.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore, type Store } from '../../src/repositories.js';
 
 const FEED = 'https://news.example/world.xml';
 const clock = () => new Date('2026-11-25T08:00:00Z');

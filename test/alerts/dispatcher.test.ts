@@ -6,7 +6,7 @@ import { Dispatcher, retryDelayMs } from '../../src/alerts/dispatcher.js';
 import { MAX_SEND_ATTEMPTS } from '../../src/alerts/outbox.js';
 import { classifySendError, describe as describeError } from '../../src/alerts/send-errors.js';
 import { silentLogger } from '../../src/log.js';
-import type { OutboxEntry } from '../../src/store/records.js';
+import type { OutboxEntry } from '../../src/alerts/records.js';
 
 const entry = (key: string, channelId = 'c1', attempts = 0): OutboxEntry => ({
   key,

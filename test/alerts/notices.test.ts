@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { channelsFor, feedDisabledNotice, sendFeedDisabledNotices, type NoticeDeps } from '../../src/alerts/notices.js';
 import { blankFeedRecord } from '../../src/feeds/feed-record.js';
 import { silentLogger } from '../../src/log.js';
-import type { FeedRecord, SubscriptionRecord } from '../../src/store/records.js';
+import type { FeedRecord } from '../../src/feeds/records.js';
+import type { SubscriptionRecord } from '../../src/match/records.js';
 
 const URL = 'https://news.example/world.xml';
 const clock = new Date('2026-11-25T08:00:00Z');

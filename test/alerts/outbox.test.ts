@@ -10,8 +10,8 @@ import { blankFeedRecord } from '../../src/feeds/feed-record.js';
 import type { FeedItem } from '../../src/feeds/types.js';
 import { silentLogger } from '../../src/log.js';
 import { SubscriptionService } from '../../src/match/subscription-service.js';
-import type { OutboxEntry } from '../../src/store/records.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import type { OutboxEntry } from '../../src/alerts/records.js';
+import { openStore, type Store } from '../../src/repositories.js';
 
 const GUILD = 'g1';
 const CHANNEL = 'c1';

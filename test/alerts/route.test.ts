@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { routeItem, type RouteDeps } from '../../src/alerts/route.js';
 import type { MatchableItem } from '../../src/match/item.js';
-import type { SubscriptionRecord } from '../../src/store/records.js';
+import type { SubscriptionRecord } from '../../src/match/records.js';
 
 const FEED = { url: 'https://news.example/world.xml' };
 const item: MatchableItem = { title: 'Drone strikes hit Kyiv', summary: '', categories: [], source: '', author: '' };

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { claimStory, markPosted, postedMessage, releaseStory } from '../../src/alerts/posted-claims.js';
 import { isPendingClaim, pendingClaim, postedKey, storyKeys } from '../../src/alerts/story-keys.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore, type Store } from '../../src/repositories.js';
 
 describe('storyKeys', () => {
   it('keys a story by its link, or its id without one, plus its folded headline when distinctive', () => {

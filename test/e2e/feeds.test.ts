@@ -234,11 +234,11 @@ describe('feed health', () => {
     const start = now.getTime();
     for (let cycle = 0; cycle < 40; cycle++) {
       await app.pollNow();
-      const record = await app.services.store.feeds.get(flaky);
+      const record = await app.store.feeds.get(flaky);
       if (record?.disabledReason) break;
       now = new Date(Date.parse(record!.nextPollAt!));
     }
-    const record = (await app.services.store.feeds.get(flaky))!;
+    const record = (await app.store.feeds.get(flaky))!;
     expect(record.disabledReason).toBe('it has failed for 3 days; the last error was: the feed answered 404 Not Found — check the URL');
     expect(now.getTime() - start).toBeGreaterThanOrEqual(DISABLE_AFTER_MS - 60_000);
     expect(now.getTime() - start).toBeLessThan(DISABLE_AFTER_MS + 5 * 60_000);
@@ -346,11 +346,11 @@ describe("feed text in Herald's own messages", () => {
     feeds.remove('/phish.xml');
     for (let cycle = 0; cycle < 40; cycle++) {
       await app.pollNow();
-      const record = await app.services.store.feeds.get(url);
+      const record = await app.store.feeds.get(url);
       if (record?.disabledReason) break;
       now = new Date(Date.parse(record!.nextPollAt!));
     }
-    expect((await app.services.store.feeds.get(url))?.disabledReason).toBeTruthy();
+    expect((await app.store.feeds.get(url))?.disabledReason).toBeTruthy();
 
     const notice = notices(NEWS).find((m) => m.content.includes(url));
     expect(notice).toBeDefined();

@@ -1,11 +1,12 @@
 // `npm start` as a process (node on the compiled JavaScript, as `npm start` runs it): JSON log lines, commands
-// registered, clean stop on SIGTERM even when the signal is repeated at once, the token never logged.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// registered, clean stop on SIGTERM even when the signal is repeated at once, the token never logged; without a token
+// or before a build, one clear line on what to do.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PermissionFlagsBits } from 'discord.js';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHerald, type BuiltHerald } from '../harness/built.js';
 import { startFakeDiscord, type FakeDiscord } from '../harness/fake-discord.js';
 import { rssFeed, startFeedServer, type FeedServer } from '../harness/feed-server.js';
@@ -134,4 +135,48 @@ it('two SIGTERMs 10 ms apart while alerts are being sent: a clean stop, every al
   const alerts = discord.messages(CHANNEL).slice(before).map((m) => m.embeds[0]?.title as string);
   expect(alerts.sort()).toEqual([1, 2, 3, 4, 5, 6].map((i) => `**Korea** story ${i}`).sort());
   expect(discord.problems).toEqual([]);
+});
+
+describe('npm start without a token', () => {
+  it('says what to set and where, without a stack trace', () => {
+    // From an empty folder, so a developer's own .env plays no part.
+    const run = spawnSync(process.execPath, [herald.main], { encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH } });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('DISCORD_TOKEN');
+    expect(run.stderr).toContain('discord.com/developers/applications');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('npm start before a build (scripts/ensure-build.mjs, its prestart step)', () => {
+  it('without TypeScript installed, says exactly what to run when dist/ is missing or older than the sources', () => {
+    // A checkout outside this repository, so no node_modules (and no tsc) can be found from it: a pruned install.
+    const root = mkdtempSync(join(tmpdir(), 'herald-prestart-'));
+    try {
+      mkdirSync(join(root, 'scripts'));
+      mkdirSync(join(root, 'src'));
+      copyFileSync(join(process.cwd(), 'scripts', 'ensure-build.mjs'), join(root, 'scripts', 'ensure-build.mjs'));
+      writeFileSync(join(root, 'src', 'main.ts'), 'export {};\n');
+      const check = () => spawnSync(process.execPath, [join(root, 'scripts', 'ensure-build.mjs')], { encoding: 'utf8' });
+
+      const missing = check();
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toContain("Herald isn't built yet (no dist/), and TypeScript isn't installed here to build it.");
+      expect(missing.stderr).toContain('Build it with: npm ci && npm run build && npm prune --omit=dev');
+
+      mkdirSync(join(root, 'dist', 'src'), { recursive: true });
+      for (const file of ['main.js', 'cli.js']) writeFileSync(join(root, 'dist', 'src', file), '');
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(join(root, 'src', 'main.ts'), old, old);
+      expect(check().status).toBe(0); // built after the last source change: runs as it is
+
+      const later = new Date(Date.now() + 60_000);
+      utimesSync(join(root, 'src', 'main.ts'), later, later);
+      const stale = check();
+      expect(stale.status).toBe(1);
+      expect(stale.stderr).toContain('dist/ is older than the sources in src/ and commands/');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });

@@ -225,7 +225,7 @@ function seedScenario(storeUrl: string | null, cleanup: (prefix: string) => Prom
     });
 
     it('replies that storage is unavailable, and stores nothing, when the store fails', async () => {
-      await app!.services.store.close(); // the store is gone from under the running bot
+      await app!.store.close(); // the store is gone from under the running bot
       const reply = await run(ADMIN, 'subscribe', { query: 'Pyongyang' });
       expect(reply.ephemeral).toBe(true);
       expect(reply.content).toMatch(/storage is unavailable/);

@@ -9,7 +9,7 @@ import { parseFeed } from '../../src/feeds/parse.js';
 import type { Fetcher } from '../../src/feeds/fetcher.js';
 import { Poller } from '../../src/feeds/poller.js';
 import { silentLogger } from '../../src/log.js';
-import { openStore } from '../../src/store/store.js';
+import { openStore } from '../../src/repositories.js';
 import { rssFeed } from '../harness/feed-server.js';
 
 const CORPUS = new URL('../../../shared/feeds/', import.meta.url);

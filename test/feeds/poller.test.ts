@@ -6,8 +6,8 @@ import { Poller, type PollerDeps } from '../../src/feeds/poller.js';
 import { DAY_MS, DISABLE_AFTER_MS, MINUTE_MS } from '../../src/feeds/scheduler.js';
 import type { FeedItem } from '../../src/feeds/types.js';
 import { silentLogger } from '../../src/log.js';
-import type { FeedRecord } from '../../src/store/records.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import type { FeedRecord } from '../../src/feeds/records.js';
+import { openStore, type Store } from '../../src/repositories.js';
 import { rssFeed } from '../harness/feed-server.js';
 import { existsSync, readFileSync } from 'node:fs';
 

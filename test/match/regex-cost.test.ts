@@ -11,7 +11,7 @@ import type { MatchableItem } from '../../src/match/item.js';
 import { parseQuery, type Query } from '../../src/match/query.js';
 import { regexStats } from '../../src/match/regex.js';
 import { SubscriptionProblem, SubscriptionService } from '../../src/match/subscription-service.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore, type Store } from '../../src/repositories.js';
 import { prng } from '../harness/prng.js';
 
 const clock = () => new Date('2026-11-25T08:00:00Z');

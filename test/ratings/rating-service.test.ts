@@ -8,8 +8,8 @@ import { silentLogger } from '../../src/log.js';
 import { RATING_FIELD_NAME, ratingField, withRating } from '../../src/ratings/rating-field.js';
 import { NO_RATINGS_TEXT } from '../../src/ratings/rating.js';
 import { RatingService, type ReactionEvent } from '../../src/ratings/rating-service.js';
-import type { AlertRecord } from '../../src/store/records.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import type { AlertRecord } from '../../src/alerts/records.js';
+import { openStore, type Store } from '../../src/repositories.js';
 
 const BOT = 'bot-1';
 const CHANNEL = 'c1';

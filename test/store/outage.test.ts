@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/log.js';
 import { SubscriptionService } from '../../src/match/subscription-service.js';
 import { StoreUnavailableError } from '../../src/store/errors.js';
 import type { Collection } from '../../src/store/keyv-store.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore, type Store } from '../../src/repositories.js';
 import { rssFeed } from '../harness/feed-server.js';
 
 const URL = 'https://news.example/world.xml';

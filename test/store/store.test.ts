@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreConfigError, StoreUnavailableError } from '../../src/store/keyv-store.js';
 import { storedKey } from '../../src/store/keys.js';
-import { KeyedLock, openStore, type Store } from '../../src/store/store.js';
+import { openStore, type Store } from '../../src/repositories.js';
+import { KeyedLock } from '../../src/store/store.js';
 import { allBackends, tempDir, testPrefix } from './backends.js';
 
 const tmp = tempDir();

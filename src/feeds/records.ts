@@ -1,5 +1,5 @@
-import type { APIEmbed } from 'discord.js';
-import type { FeedItem } from '../feeds/types.js';
+import type { Collection } from '../store/store.js';
+import type { FeedItem } from './types.js';
 
 /** A followed feed and its polling state. Keyed by canonical feed URL. */
 export interface FeedRecord {
@@ -34,21 +34,6 @@ export interface GuildFeedsRecord {
   droppedDefaults: string[];
 }
 
-export interface SubscriptionRecord {
-  id: string;
-  guildId: string;
-  channelId: string;
-  /** What the user typed. */
-  queryText: string;
-  /** Canonical printed form: two spellings of one query share it. */
-  canonical: string;
-  /** The parsed query (JSON AST), so a restart needs no re-parse. */
-  query: unknown;
-  createdBy: string;
-  createdAt: string;
-  mode: 'instant';
-}
-
 /** Item ids and links already seen in one feed, newest last, bounded. */
 export interface SeenRecord {
   ids: string[];
@@ -61,32 +46,11 @@ export interface RecentItemsRecord {
   fetchedAt: string;
 }
 
-/** What an alert is about and where it goes: shared by the outbox entry and the posted alert. */
-export interface AlertTarget {
-  guildId: string;
-  channelId: string;
-  feedUrl: string;
-  itemId: string;
-  title: string;
-  link: string | null;
-  terms: string[];
-  subscriptionIds: string[];
-  /** The embed as composed (posted alerts re-render its rating line on every vote). */
-  embed: APIEmbed;
-}
-
-/** A posted alert, keyed by its Discord message id. */
-export interface AlertRecord extends AlertTarget {
-  messageId: string;
-  postedAt: string;
-  /** user id → 1..5 */
-  votes: Record<string, number>;
-}
-
-/** An alert decided but not yet confirmed posted. Keyed by `${channelId}|${storyKey}`. */
-export interface OutboxEntry extends AlertTarget {
-  key: string;
-  nonce: string;
-  createdAt: string;
-  attempts: number;
+/** The collections the feeds module keeps (one store namespace each; assembled in src/repositories.ts). */
+export interface FeedStore {
+  feeds: Collection<FeedRecord>;
+  guildFeeds: Collection<GuildFeedsRecord>;
+  seen: Collection<SeenRecord>;
+  /** Feed URL → its latest items, for /preview and /why. */
+  recent: Collection<RecentItemsRecord>;
 }

@@ -1,0 +1,28 @@
+import type { ChatInputCommandInteraction } from 'discord.js';
+import { UserFacingError } from '../../src/errors.js';
+import { discordTime } from '../../src/feeds/health.js';
+import type { FeedRecord } from '../../src/feeds/records.js';
+import { formatDuration } from '../../src/feeds/scheduler.js';
+import type { Services } from '../../src/services.js';
+import { inlineMarkdown } from '../../src/text/discord-markdown.js';
+
+/** One /feed subcommand: its name and what it does (the builder options live in index.ts, beside the others). */
+export type FeedSubcommand = (interaction: ChatInputCommandInteraction, services: Services) => Promise<void>;
+
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+export const title = (feed: Pick<FeedRecord, 'title'>) => inlineMarkdown(feed.title, 200) || 'untitled';
+
+/** The followed feed a member means by `raw`, or a refusal naming /feed list. */
+export function followedUrl(interaction: ChatInputCommandInteraction, services: Services, raw: string): string {
+  const url = services.feeds.resolveFollowed(interaction.guildId!, raw);
+  if (!url) throw new UserFacingError(`This server doesn't follow "${raw.slice(0, 200)}". /feed list shows the feeds it follows.`);
+  return url;
+}
+
+/** When a feed will next be polled, in words. */
+export function nextPoll(feed: FeedRecord | undefined, services: Services): string {
+  if (feed?.disabledReason) return 'never while disabled';
+  const at = feed?.nextPollAt ? Date.parse(feed.nextPollAt) : NaN;
+  if (!Number.isNaN(at) && at > services.clock().getTime()) return discordTime(feed!.nextPollAt);
+  return `in the next poll cycle (every ${formatDuration(services.poller.intervalMs)})`;
+}
