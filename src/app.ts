@@ -121,8 +121,14 @@ export async function startApp(options: AppOptions): Promise<App> {
   await registerCommands({ rest: client.rest, meta: store.meta, log, applicationId, guildId: config.guildId ?? null, apiUrl: config.discordApiUrl, bodies });
   log.info({ event: 'start', user: client.user?.tag, guilds: client.guilds.cache.size, commands: bodies.length, scope: config.guildId ? `guild ${config.guildId}` : 'global', store: store.describe }, 'Herald is running');
 
-  const resumed = await alerts.drainOutbox();
-  if (resumed) log.info({ event: 'outbox.resumed', count: resumed }, 'sent alerts left from the last run');
+  // What the last run left in the outbox is sent alongside polling, not before it: a backlog (or one channel waiting
+  // out a long 429) must not hold up every server's feeds.
+  const drained = alerts.drainOutbox().then(
+    (resumed) => {
+      if (resumed) log.info({ event: 'outbox.resumed', count: resumed }, 'sent alerts left from the last run');
+    },
+    (error: unknown) => log.error({ event: 'outbox.resume_failed', error: String(error) }, 'could not read the outbox; its alerts are sent at the next start'),
+  );
 
   // A sweep in flight is awaited by stop(), so it never runs against a closed store.
   let sweeping: Promise<unknown> = Promise.resolve();
@@ -135,20 +141,23 @@ export async function startApp(options: AppOptions): Promise<App> {
   const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
   sweeper.unref();
 
-  // pollNow fetches every due feed at once; a cron tick spreads them over most of the period (stable offset per URL).
-  const poll = async (spreadMs: number) => {
-    const report = await poller.runCycle({ spreadMs });
+  // A cron tick spreads its fetches over most of the period (stable offset per URL) and does not wait for the sends
+  // it queued: delivery runs at Discord's pace, polling at the feeds'. pollNow (tests) fetches every due feed at
+  // once and resolves when the outbox drain and the sends it queued are done.
+  const tick = () => poller.runCycle({ spreadMs: intervalMs * SPREAD_SHARE });
+  const pollNow = async () => {
+    await drained;
+    const report = await poller.runCycle({ spreadMs: 0 });
     await alerts.idle();
     return report;
   };
-  const pollNow = () => poll(0);
   let task: ScheduledTask | null = null;
   if (options.schedulePolling !== false) {
-    task = schedule(config.pollCron, () => poll(intervalMs * SPREAD_SHARE).catch((error: unknown) => log.error({ event: 'poll.failed', error: String(error) }, 'poll cycle failed')), {
+    task = schedule(config.pollCron, () => tick().catch((error: unknown) => log.error({ event: 'poll.failed', error: String(error) }, 'poll cycle failed')), {
       name: 'poll',
       noOverlap: true,
     });
-    void pollNow();
+    void poller.runCycle({ spreadMs: 0 }).catch((error: unknown) => log.error({ event: 'poll.failed', error: String(error) }, 'poll cycle failed'));
   }
 
   let stopping: Promise<void> | null = null;
@@ -159,7 +168,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       await sweeping;
       poller.stop();
       // Finish what is in flight: the poll cycle, imports' fetches under way, the sends queued, the rating edits.
-      await Promise.all([poller.runCycleInFlight(), feeds.close()]);
+      await Promise.all([poller.runCycleInFlight(), feeds.close(), drained]);
       alerts.close();
       await alerts.idle();
       await ratings.flush();
