@@ -280,10 +280,10 @@ export class SoakWorld {
 
   static async open(seed: number, storeUrl?: string): Promise<SoakWorld> {
     const dir = mkdtempSync(join(tmpdir(), `herald-soak-${seed}-`));
-    const url = storeUrl ?? `sqlite://${join(dir, 'herald.sqlite')}`;
+    let url = storeUrl ?? `sqlite://${join(dir, 'herald.sqlite')}`;
     let feeds: FeedServer | undefined;
     try {
-      if (/^rediss?:/.test(url)) await flushRedis(url);
+      if (/^rediss?:/.test(url)) url = await leaseRedisDatabase(url);
       feeds = await startFeedServer();
       const fake = await startFakeDiscord({
         token: TOKEN,
@@ -318,6 +318,7 @@ export class SoakWorld {
     } catch (error) {
       await feeds?.close();
       rmSync(dir, { recursive: true, force: true });
+      await releaseRedisDatabase(url);
       throw error;
     }
   }
@@ -412,6 +413,7 @@ export class SoakWorld {
     await this.fake.close();
     await this.feeds.close();
     rmSync(this.dir, { recursive: true, force: true });
+    await releaseRedisDatabase(this.storeUrl);
   }
 }
 
@@ -546,24 +548,69 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   }
 }
 
-/** The soak flushes its Redis database: database 9 of the given server unless HERALD_SOAK_REDIS_DB names another. */
+/**
+ * The soak empties the Redis database it runs on, so each run leases one of its own: the first of databases 9–15 (or
+ * only HERALD_SOAK_REDIS_DB) whose lease key it can SET NX. Runs side by side (test files, checkouts, CI) never share
+ * a database; a lease a killed run left behind expires after LEASE_MS.
+ */
 export function soakRedisUrl(url: string): string {
-  const u = new URL(url);
-  u.pathname = `/${process.env.HERALD_SOAK_REDIS_DB ?? '9'}`;
-  return u.toString();
+  return url;
 }
 
-/** Empties the Redis database the soak was given (a run starts from a blank store). */
-async function flushRedis(url: string): Promise<void> {
+const LEASE_KEY = 'herald:soak:lease';
+const LEASE_MS = 15 * 60_000;
+const leases = new Map<string, string>();
+
+async function withRedis<T>(url: string, use: (client: Awaited<ReturnType<typeof connectRedis>>) => Promise<T>): Promise<T> {
+  const client = await connectRedis(url);
+  try {
+    return await use(client);
+  } finally {
+    await client.quit();
+  }
+}
+
+async function connectRedis(url: string) {
   const { createClient } = await import('@keyv/redis');
   const client = createClient({ url });
   client.on('error', () => undefined);
   await client.connect();
-  try {
-    await client.flushDb();
-  } finally {
-    await client.quit();
+  return client;
+}
+
+/** Leases a database, empties it (a run starts from a blank store) and answers its URL. */
+async function leaseRedisDatabase(url: string): Promise<string> {
+  const fixed = process.env.HERALD_SOAK_REDIS_DB;
+  const candidates = fixed ? [Number(fixed)] : [9, 10, 11, 12, 13, 14, 15];
+  const token = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+  for (let round = 0; round < 600; round++) {
+    for (const db of candidates) {
+      const u = new URL(url);
+      u.pathname = `/${db}`;
+      const leased = u.toString();
+      const got = await withRedis(leased, async (client) => {
+        if ((await client.set(LEASE_KEY, token, { NX: true, PX: LEASE_MS })) !== 'OK') return false;
+        await client.flushDb();
+        await client.set(LEASE_KEY, token, { PX: LEASE_MS });
+        return true;
+      });
+      if (got) {
+        leases.set(leased, token);
+        return leased;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 1000)); // every database is leased: wait for one
   }
+  throw new Error(`no free Redis database for the soak among ${candidates.join(', ')}`);
+}
+
+async function releaseRedisDatabase(url: string): Promise<void> {
+  const token = leases.get(url);
+  if (!token) return;
+  leases.delete(url);
+  await withRedis(url, async (client) => {
+    if ((await client.get(LEASE_KEY)) === token) await client.del(LEASE_KEY);
+  }).catch(() => undefined);
 }
 
 /** Every Herald process still running. */
