@@ -2,10 +2,10 @@ import { PermissionFlagsBits, SlashCommandBuilder, type Attachment, type ChatInp
 import type { Command } from '../src/discord/command.js';
 import { UserFacingError } from '../src/discord/command.js';
 import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';
-import { FeedProblem, type ImportSummary } from '../src/feeds/feed-service.js';
-import { discordTime, feedHealth } from '../src/feeds/health.js';
-import { buildOpml } from '../src/feeds/opml.js';
-import { formatDuration } from '../src/feeds/scheduler.js';
+import { FeedProblem, type ImportSummary } from '../src/feeds/follow/feed-service.js';
+import { discordTime, feedHealth } from '../src/feeds/poll/health.js';
+import { buildOpml } from '../src/feeds/parse/opml.js';
+import { formatDuration } from '../src/feeds/poll/scheduler.js';
 import type { Services } from '../src/services.js';
 import type { FeedRecord } from '../src/store/records.js';
 import { inlineMarkdown, plainText } from '../src/text/discord-markdown.js';

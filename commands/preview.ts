@@ -3,7 +3,7 @@ import { matchableItem } from '../src/alerts/alert-service.js';
 import type { Command } from '../src/discord/command.js';
 import { UserFacingError } from '../src/discord/command.js';
 import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';
-import { recentItemsOf } from '../src/feeds/recent.js';
+import { recentItemsOf } from '../src/feeds/poll/recent.js';
 import { evaluateQuery } from '../src/match/evaluate.js';
 import { parseQuery, QUERY_LIMITS } from '../src/match/query.js';
 import { regexKeysOf } from '../src/match/subscription-service.js';

@@ -3,8 +3,8 @@ import { isPendingClaim, matchableItem, storyKeys } from '../src/alerts/alert-se
 import type { Command } from '../src/discord/command.js';
 import { UserFacingError } from '../src/discord/command.js';
 import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';
-import { canonicalLink } from '../src/feeds/canonical-link.js';
-import { recentItemsOf } from '../src/feeds/recent.js';
+import { canonicalLink } from '../src/feeds/url/canonical-link.js';
+import { recentItemsOf } from '../src/feeds/poll/recent.js';
 import { evaluatePrepared, PreparedItem } from '../src/match/evaluate.js';
 import type { Query } from '../src/match/query.js';
 import { codeSpan, inlineMarkdown } from '../src/text/discord-markdown.js';

@@ -7,11 +7,11 @@ import type { Config } from './config/config.js';
 import { createDiscordClient } from './discord/client.js';
 import type { Command } from './discord/command.js';
 import { handleInteraction } from './discord/interactions.js';
-import { FeedService } from './feeds/feed-service.js';
-import { createFetcher, type Fetcher, type FetcherOptions } from './feeds/fetcher.js';
-import { ParsePool, type Parsers } from './feeds/parse-pool.js';
-import { Poller, type CycleReport } from './feeds/poller.js';
-import { cronPeriodMs, SPREAD_SHARE } from './feeds/scheduler.js';
+import { FeedService } from './feeds/follow/feed-service.js';
+import { createFetcher, type Fetcher, type FetcherOptions } from './feeds/fetch/fetcher.js';
+import { ParsePool, type Parsers } from './feeds/parse/pool.js';
+import { Poller, type CycleReport } from './feeds/poll/poller.js';
+import { cronPeriodMs, SPREAD_SHARE } from './feeds/poll/scheduler.js';
 import { silentLogger, type Logger } from './log.js';
 import { SubscriptionService } from './match/subscription-service.js';
 import { RatingService } from './ratings/rating-service.js';
@@ -69,7 +69,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const fetcher = options.fetcher ?? createFetcher(fetcherOptions);
   const memberFetcher =
     options.memberFetcher ?? (options.fetcher ? options.fetcher : createFetcher({ ...fetcherOptions, maxConcurrent: MEMBER_FETCH_CONCURRENCY, maxPerHost: 2 }));
-  // Untrusted documents are parsed in worker threads with time and memory limits (parse-pool.ts).
+  // Untrusted documents are parsed in worker threads with time and memory limits (parse/pool.ts).
   const parsePool = new ParsePool({ threads: options.parseThreads, maxBytes: config.limits.feedBytes, log });
   const parsers: Parsers = parsePool;
   const client = createDiscordClient(config.discordApiUrl);

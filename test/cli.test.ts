@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runCheck } from '../src/cli.js';
-import { ParsePool } from '../src/feeds/parse-pool.js';
+import { ParsePool } from '../src/feeds/parse/pool.js';
 import { buildHerald, type BuiltHerald } from './harness/built.js';
 import { rssFeed, startFeedServer, type FeedServer } from './harness/feed-server.js';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DiscordAPIError, Routes, type REST } from 'discord.js';
 import type { Logger } from '../log.js';
 import type { FeedItem } from '../feeds/types.js';
-import type { FeedService } from '../feeds/feed-service.js';
+import type { FeedService } from '../feeds/follow/feed-service.js';
 import { highlightRanges } from '../match/highlight.js';
 import type { MatchableItem } from '../match/item.js';
 import type { SubscriptionService } from '../match/subscription-service.js';

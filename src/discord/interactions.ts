@@ -1,5 +1,5 @@
 import type { AutocompleteInteraction, ChatInputCommandInteraction, Interaction } from 'discord.js';
-import { FeedProblem } from '../feeds/feed-service.js';
+import { FeedProblem } from '../feeds/follow/feed-service.js';
 import { SubscriptionProblem } from '../match/subscription-service.js';
 import { StoreUnavailableError } from '../store/errors.js';
 import type { Services } from '../services.js';

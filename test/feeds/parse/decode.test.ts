@@ -1,6 +1,6 @@
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { decodeFeedBytes } from '../../src/feeds/decode.js';
+import { decodeFeedBytes } from '../../../src/feeds/parse/decode.js';
 
 const enc = (s: string, e: string): Uint8Array => new Uint8Array(iconv.encode(s, e));
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);

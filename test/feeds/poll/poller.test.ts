@@ -1,14 +1,14 @@
 // The poller against a scripted fetcher, the real parser and an in-memory store, on a fake clock.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FetchError, type FetchOutcome, type Fetcher, type FetchRequest } from '../../src/feeds/fetcher.js';
-import { FeedParseError, parseFeed } from '../../src/feeds/parse.js';
-import { Poller, type PollerDeps } from '../../src/feeds/poller.js';
-import { DAY_MS, DISABLE_AFTER_MS, MINUTE_MS } from '../../src/feeds/scheduler.js';
-import type { FeedItem } from '../../src/feeds/types.js';
-import { silentLogger } from '../../src/log.js';
-import type { FeedRecord } from '../../src/store/records.js';
-import { openStore, type Store } from '../../src/store/store.js';
-import { rssFeed } from '../harness/feed-server.js';
+import { FetchError, type FetchOutcome, type Fetcher, type FetchRequest } from '../../../src/feeds/fetch/fetcher.js';
+import { FeedParseError, parseFeed } from '../../../src/feeds/parse/feed.js';
+import { Poller, type PollerDeps } from '../../../src/feeds/poll/poller.js';
+import { DAY_MS, DISABLE_AFTER_MS, MINUTE_MS } from '../../../src/feeds/poll/scheduler.js';
+import type { FeedItem } from '../../../src/feeds/types.js';
+import { silentLogger } from '../../../src/log.js';
+import type { FeedRecord } from '../../../src/store/records.js';
+import { openStore, type Store } from '../../../src/store/store.js';
+import { rssFeed } from '../../harness/feed-server.js';
 import { existsSync, readFileSync } from 'node:fs';
 
 const URL_A = 'https://news.example/a.xml';
@@ -401,7 +401,7 @@ describe('an unbounded Retry-After (issue 8, finding 12)', () => {
 });
 
 // Podcast feeds from ../shared/feeds (real feeds from other projects' test suites).
-const CORPUS = new URL('../../../shared/feeds/', import.meta.url);
+const CORPUS = new URL('../../../../shared/feeds/', import.meta.url);
 const PODCASTS = [
   'rbren__rss-parser/test/input/giantbomb-podcast.rss',
   'rbren__rss-parser/test/input/itunes-keywords-astext.rss',

@@ -2,8 +2,8 @@
 // element trees to the same normaliser, so the output does not depend on which parser succeeded.
 import Parser from 'rss-parser';
 import { XMLParser } from 'fast-xml-parser';
-import { absoluteHttpUrl } from './canonical-link.js';
-import { HTML_ENTITIES } from './parse-entities.js';
+import { absoluteHttpUrl } from '../url/canonical-link.js';
+import { HTML_ENTITIES } from './entities.js';
 import {
   type Getter,
   type NormContext,
@@ -14,9 +14,9 @@ import {
   normaliseXmlItem,
   siteLinkOf,
   textOf,
-} from './parse-normalise.js';
-import { MAX_ITEMS, collapse, rawContentToHtml, stripTags } from './parse-util.js';
-import type { FeedItem, ParsedFeed } from './types.js';
+} from './normalise.js';
+import { MAX_ITEMS, collapse, rawContentToHtml, stripTags } from './util.js';
+import type { FeedItem, ParsedFeed } from '../types.js';
 
 const ITEM_KEYS = [
   '$', 'title', 'link', 'guid', 'id', 'description', 'summary', 'content', 'content:encoded',

@@ -14,7 +14,7 @@ import {
   shouldDisable,
   slackMs,
   stableFraction,
-} from '../../src/feeds/scheduler.js';
+} from '../../../src/feeds/poll/scheduler.js';
 
 const T0 = new Date('2026-11-25T10:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);

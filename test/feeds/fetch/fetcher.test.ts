@@ -1,7 +1,7 @@
 import type { LookupFunction } from 'node:net';
 import zlib from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isBlockedAddress } from '../../src/feeds/address-guard.js';
+import { isBlockedAddress } from '../../../src/feeds/fetch/address-guard.js';
 import {
   createFetcher,
   FetchError,
@@ -9,8 +9,8 @@ import {
   parseRetryAfter,
   type Fetcher,
   type FetcherOptions,
-} from '../../src/feeds/fetcher.js';
-import { rssFeed, startFeedServer, type FeedServer } from '../harness/feed-server.js';
+} from '../../../src/feeds/fetch/fetcher.js';
+import { rssFeed, startFeedServer, type FeedServer } from '../../harness/feed-server.js';
 
 const UA = 'HeraldBot/0.1 (+https://github.com/example/herald)';
 const FEED = rssFeed({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { absoluteHttpUrl, canonicalLink } from '../../src/feeds/canonical-link.js';
+import { absoluteHttpUrl, canonicalLink } from '../../../src/feeds/url/canonical-link.js';
 
 describe('canonicalLink', () => {
   it('strips BBC at_* tracking parameters', () => {

@@ -1,7 +1,7 @@
 // xml2js-shaped element tree (RSS 0.9x/1.0/2.0, Atom 0.3/1.0) → FeedItem.
 // Both XML back-ends (rss-parser's xml2js and the fast-xml-parser fallback) present items in this
 // shape: every child element is an array, attributes live in `$`, text in `_`.
-import { absoluteHttpUrl, canonicalLink } from './canonical-link.js';
+import { absoluteHttpUrl, canonicalLink } from '../url/canonical-link.js';
 import {
   MAX_CATEGORIES,
   MAX_ID_CHARS,
@@ -13,8 +13,8 @@ import {
   rawContentToHtml,
   sha1,
   stripTags,
-} from './parse-util.js';
-import type { FeedItem } from './types.js';
+} from './util.js';
+import type { FeedItem } from '../types.js';
 
 /** Returns the child elements named `key` (an array), or for `$` the attribute object. */
 export type Getter = (key: string) => unknown;

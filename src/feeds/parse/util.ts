@@ -1,6 +1,6 @@
 // Small, allocation-light helpers shared by the XML and JSON feed normalisers.
 import { createHash } from 'node:crypto';
-import { HTML_ENTITIES } from './parse-entities.js';
+import { HTML_ENTITIES } from './entities.js';
 
 /** Summary HTML kept per item (characters). Protects memory on feeds that inline whole articles. */
 export const MAX_SUMMARY_CHARS = 20_000;

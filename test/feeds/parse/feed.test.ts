@@ -1,10 +1,10 @@
 import { gzipSync } from 'node:zlib';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { FeedParseError, parseFeed, type ParseResult } from '../../src/feeds/parse.js';
-import { parseFeedDate } from '../../src/feeds/parse-util.js';
-import { lenientXml, parseXmlFeed } from '../../src/feeds/parse-xml.js';
-import type { FeedItem, ParsedFeed } from '../../src/feeds/types.js';
+import { FeedParseError, parseFeed, type ParseResult } from '../../../src/feeds/parse/feed.js';
+import { parseFeedDate } from '../../../src/feeds/parse/util.js';
+import { lenientXml, parseXmlFeed } from '../../../src/feeds/parse/xml.js';
+import type { FeedItem, ParsedFeed } from '../../../src/feeds/types.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 

@@ -5,11 +5,11 @@ import { isUtf8 } from 'node:buffer';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { FeedParseError, parseFeed, type ParseResult } from '../../src/feeds/parse.js';
+import { FeedParseError, parseFeed, type ParseResult } from '../../../src/feeds/parse/feed.js';
 
 function findCorpus(): string | null {
   const candidates = [
-    fileURLToPath(new URL('../../../shared/feeds/', import.meta.url)),
+    fileURLToPath(new URL('../../../../shared/feeds/', import.meta.url)),
     resolve(process.cwd(), '../shared/feeds') + '/',
   ];
   return candidates.find((d) => existsSync(d + 'MANIFEST.tsv')) ?? null;

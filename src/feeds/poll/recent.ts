@@ -1,6 +1,6 @@
-import type { FeedRecord, RecentItemsRecord } from '../store/records.js';
-import type { Store } from '../store/store.js';
-import type { FeedItem } from './types.js';
+import type { FeedRecord, RecentItemsRecord } from '../../store/records.js';
+import type { Store } from '../../store/store.js';
+import type { FeedItem } from '../types.js';
 
 /** How many of a feed's latest items are kept for /preview and /why. */
 export const RECENT_ITEMS_PER_FEED = 50;

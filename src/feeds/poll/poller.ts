@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Logger } from '../log.js';
-import type { FeedRecord } from '../store/records.js';
-import { KeyedLock, StoreUnavailableError, type Store } from '../store/store.js';
-import { FetchError, type Fetcher } from './fetcher.js';
+import type { Logger } from '../../log.js';
+import type { FeedRecord } from '../../store/records.js';
+import { KeyedLock, StoreUnavailableError, type Store } from '../../store/store.js';
+import { FetchError, type Fetcher } from '../fetch/fetcher.js';
 import { disabledReasonFor } from './health.js';
-import { blankFeedRecord } from './feed-record.js';
-import { parseFeed, type FeedParser } from './parse.js';
+import { blankFeedRecord } from '../feed-record.js';
+import { parseFeed, type FeedParser } from '../parse/feed.js';
 import { recentItemsRecord } from './recent.js';
 import { DEFAULT_INTERVAL_MS, isDue, jitterMs, nextPollAfterFailure, nextPollAfterSuccess, shouldDisable } from './scheduler.js';
 import { findNewItems } from './seen.js';
-import type { FeedItem } from './types.js';
+import type { FeedItem } from '../types.js';
 
 export interface PollerDeps {
   store: Store;
@@ -37,7 +37,7 @@ export interface PollerDeps {
   concurrency?: number;
   /** Waits between fetches when a cycle is spread; resolves early when the signal aborts. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-  /** The feed parser: the worker pool in the app (parse-pool.ts), the in-thread parseFeed by default (tests). */
+  /** The feed parser: the worker pool in the app (parse/pool.ts), the in-thread parseFeed by default (tests). */
   parse?: FeedParser;
 }
 

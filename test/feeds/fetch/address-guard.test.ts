@@ -6,8 +6,8 @@ import {
   guardedLookup,
   isBlockedAddress,
   literalIp,
-} from '../../src/feeds/address-guard.js';
-import { createCachingLookup } from '../../src/feeds/dns-cache.js';
+} from '../../../src/feeds/fetch/address-guard.js';
+import { createCachingLookup } from '../../../src/feeds/fetch/dns-cache.js';
 
 const blocked: string[] = [
   // IPv4

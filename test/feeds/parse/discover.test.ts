@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { discoverFeedLinks, looksLikeHtml } from '../../src/feeds/discover.js';
+import { discoverFeedLinks, looksLikeHtml } from '../../../src/feeds/parse/discover.js';
 
 const PAGE = 'https://news.example/section/world/';
 

@@ -1,6 +1,6 @@
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { buildOpml, parseOpml } from '../../src/feeds/opml.js';
+import { buildOpml, parseOpml } from '../../../src/feeds/parse/opml.js';
 
 describe('parseOpml', () => {
   it('reads nested outlines, case variants of xmlUrl, and the head title', () => {

@@ -7,13 +7,13 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
-import type { Logger } from '../log.js';
-import { silentLogger } from '../log.js';
-import { DEFAULT_MAX_FEED_BYTES } from './bytes.js';
+import type { Logger } from '../../log.js';
+import { silentLogger } from '../../log.js';
+import { DEFAULT_MAX_FEED_BYTES } from '../fetch/bytes.js';
 import type { DiscoveredFeed } from './discover.js';
 import type { OpmlParseResult } from './opml.js';
-import { fromWire, newStartedCell, runParseJob, startedAt, type ParseJob, type ParseJobResult, type ParseTask } from './parse-jobs.js';
-import { FeedParseError, type FeedParseErrorCode, type ParseOptions, type ParseResult } from './parse.js';
+import { fromWire, newStartedCell, runParseJob, startedAt, type ParseJob, type ParseJobResult, type ParseTask } from './jobs.js';
+import { FeedParseError, type FeedParseErrorCode, type ParseOptions, type ParseResult } from './feed.js';
 
 export type DiscoverResult = { ok: true; feeds: DiscoveredFeed[] } | { ok: false; error: FeedParseError };
 
@@ -39,7 +39,7 @@ export interface ParsePoolOptions {
   /** Jobs waiting for a free worker beyond this are refused at once. Default 1000. */
   maxWaiting?: number;
   log?: Logger;
-  /** The worker module (a test seam: fixtures that hang, crash or exhaust memory). Default parse-worker.{ts,js}. */
+  /** The worker module (a test seam: fixtures that hang, crash or exhaust memory). Default worker.{ts,js}. */
   workerFile?: URL;
 }
 
@@ -71,7 +71,7 @@ const FAILURE_CODES: Record<Failure, FeedParseErrorCode> = { timeout: 'timeout',
 /** The worker file next to this module: .ts when running from source (tsx, vitest), .js when compiled (dist/). */
 function defaultWorker(): { file: URL; execArgv: string[] | undefined } {
   const fromSource = import.meta.url.endsWith('.ts');
-  const file = new URL(fromSource ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
+  const file = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
   if (!fromSource) return { file, execArgv: undefined }; // plain node: the worker inherits this process's flags
   // Worker threads don't get vitest's transform, and execArgv replaces (not extends) what they inherit: load tsx.
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;

@@ -1,14 +1,14 @@
-import type { Logger } from '../log.js';
-import type { FeedRecord, GuildFeedsRecord } from '../store/records.js';
-import type { Store } from '../store/store.js';
-import { KeyedLock } from '../store/store.js';
-import { canonicalLink } from './canonical-link.js';
-import { blankFeedRecord } from './feed-record.js';
-import { FetchError, type Fetcher } from './fetcher.js';
-import { inThreadParsers, type Parsers } from './parse-pool.js';
-import { recentItemsRecord } from './recent.js';
-import { findNewItems } from './seen.js';
-import type { ParsedFeed } from './types.js';
+import type { Logger } from '../../log.js';
+import type { FeedRecord, GuildFeedsRecord } from '../../store/records.js';
+import type { Store } from '../../store/store.js';
+import { KeyedLock } from '../../store/store.js';
+import { canonicalLink } from '../url/canonical-link.js';
+import { blankFeedRecord } from '../feed-record.js';
+import { FetchError, type Fetcher } from '../fetch/fetcher.js';
+import { inThreadParsers, type Parsers } from '../parse/pool.js';
+import { recentItemsRecord } from '../poll/recent.js';
+import { findNewItems } from '../poll/seen.js';
+import type { ParsedFeed } from '../types.js';
 
 export type FeedProblemCode = 'bad-url' | 'fetch' | 'parse' | 'limit' | 'not-followed' | 'several-feeds' | 'busy';
 

@@ -1,5 +1,5 @@
-import type { SeenRecord } from '../store/records.js';
-import type { FeedItem } from './types.js';
+import type { SeenRecord } from '../../store/records.js';
+import type { FeedItem } from '../types.js';
 
 /** Seen-sets hold several times a feed's length, so an item that drops out and comes back is still known. */
 export const SEEN_MIN = 500;

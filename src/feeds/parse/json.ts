@@ -1,7 +1,7 @@
 // JSON Feed 1.0 / 1.1 (https://jsonfeed.org/version/1.1) → ParsedFeed.
-import { absoluteHttpUrl, canonicalLink } from './canonical-link.js';
-import { MAX_CATEGORIES, MAX_ID_CHARS, MAX_ITEMS, MAX_TITLE_CHARS, capHtml, collapse, firstImgSrc, parseFeedDate, sha1 } from './parse-util.js';
-import type { FeedItem, ParsedFeed } from './types.js';
+import { absoluteHttpUrl, canonicalLink } from '../url/canonical-link.js';
+import { MAX_CATEGORIES, MAX_ID_CHARS, MAX_ITEMS, MAX_TITLE_CHARS, capHtml, collapse, firstImgSrc, parseFeedDate, sha1 } from './util.js';
+import type { FeedItem, ParsedFeed } from '../types.js';
 
 type J = Record<string, unknown>;
 

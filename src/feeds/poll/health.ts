@@ -2,7 +2,7 @@
  * Feed health in words: what `/feed status` and `/feed list` show, and why a feed was disabled. Pure functions over a
  * FeedRecord and the time.
  */
-import type { FeedRecord } from '../store/records.js';
+import type { FeedRecord } from '../../store/records.js';
 import { DISABLE_AFTER_MS, formatDuration } from './scheduler.js';
 
 export type HealthState = 'ok' | 'new' | 'failing' | 'disabled';

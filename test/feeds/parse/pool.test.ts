@@ -3,16 +3,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { parseOpml } from '../../src/feeds/opml.js';
-import { inThreadParsers, ParsePool } from '../../src/feeds/parse-pool.js';
-import { parseFeed } from '../../src/feeds/parse.js';
-import type { Fetcher } from '../../src/feeds/fetcher.js';
-import { Poller } from '../../src/feeds/poller.js';
-import { silentLogger } from '../../src/log.js';
-import { openStore } from '../../src/store/store.js';
-import { rssFeed } from '../harness/feed-server.js';
+import { parseOpml } from '../../../src/feeds/parse/opml.js';
+import { inThreadParsers, ParsePool } from '../../../src/feeds/parse/pool.js';
+import { parseFeed } from '../../../src/feeds/parse/feed.js';
+import type { Fetcher } from '../../../src/feeds/fetch/fetcher.js';
+import { Poller } from '../../../src/feeds/poll/poller.js';
+import { silentLogger } from '../../../src/log.js';
+import { openStore } from '../../../src/store/store.js';
+import { rssFeed } from '../../harness/feed-server.js';
 
-const CORPUS = new URL('../../../shared/feeds/', import.meta.url);
+const CORPUS = new URL('../../../../shared/feeds/', import.meta.url);
 const SAMPLES = [
   'feedjira__feedjira/spec/sample_feeds/CRE.xml',
   'rbren__rss-parser/test/input/giantbomb-podcast.rss',

@@ -1,14 +1,14 @@
 // Feed bytes (+ Content-Type) → normalised items, or a typed error. Never throws.
 import { gunzipSync } from 'node:zlib';
-import { DEFAULT_MAX_FEED_BYTES, formatBytes } from './bytes.js';
+import { DEFAULT_MAX_FEED_BYTES, formatBytes } from '../fetch/bytes.js';
 import { decodeFeedBytes } from './decode.js';
-import { isJsonFeed, normaliseJsonFeed } from './parse-json.js';
-import { parseXmlFeed, sniffRoot } from './parse-xml.js';
-import type { ParsedFeed } from './types.js';
+import { isJsonFeed, normaliseJsonFeed } from './json.js';
+import { parseXmlFeed, sniffRoot } from './xml.js';
+import type { ParsedFeed } from '../types.js';
 
 /**
  * `too-large`: over the byte cap once decompressed, or past the parser's memory limit. `timeout`: past the parser's
- * time limit. `crashed`: the parser's worker died. The last three come from the worker pool (parse-pool.ts).
+ * time limit. `crashed`: the parser's worker died. The last three come from the worker pool (pool.ts).
  */
 export type FeedParseErrorCode = 'empty' | 'html-page' | 'not-a-feed' | 'malformed' | 'too-large' | 'timeout' | 'crashed';
 
@@ -24,7 +24,7 @@ export class FeedParseError extends Error {
 
 export type ParseResult = { ok: true; feed: ParsedFeed; encoding: string } | { ok: false; error: FeedParseError };
 
-/** What parses feed bytes: parseFeed in this thread, or the worker pool (parse-pool.ts). Never rejects. */
+/** What parses feed bytes: parseFeed in this thread, or the worker pool (pool.ts). Never rejects. */
 export type FeedParser = (body: Uint8Array, opts: ParseOptions) => Promise<ParseResult>;
 
 export interface ParseOptions {

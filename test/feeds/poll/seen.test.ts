@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findNewItems, identifyingLinks, SEEN_MIN } from '../../src/feeds/seen.js';
-import type { FeedItem } from '../../src/feeds/types.js';
+import { findNewItems, identifyingLinks, SEEN_MIN } from '../../../src/feeds/poll/seen.js';
+import type { FeedItem } from '../../../src/feeds/types.js';
 
 const item = (id: string, published: string | null = null, link: string | null = `https://news.example/${id}`): FeedItem => ({
   id, link, title: `Story ${id}`, summaryHtml: '', author: null, categories: [], image: null, published,

@@ -1,10 +1,10 @@
 // What the parse workers do, as one pure function: feed bytes, an HTML page (feed discovery) or an OPML document in,
-// plain structured-clone-friendly data out. Runs in a worker thread (parse-worker.ts) or in this thread (tests, CLI
+// plain structured-clone-friendly data out. Runs in a worker thread (worker.ts) or in this thread (tests, CLI
 // fallbacks) with the same result.
 import { discoverFeedLinks, type DiscoveredFeed } from './discover.js';
 import { parseOpml, type OpmlParseResult } from './opml.js';
-import { FeedParseError, parseFeed, type FeedParseErrorCode, type ParseResult } from './parse.js';
-import type { ParsedFeed } from './types.js';
+import { FeedParseError, parseFeed, type FeedParseErrorCode, type ParseResult } from './feed.js';
+import type { ParsedFeed } from '../types.js';
 
 export type ParseJob =
   | { kind: 'feed'; body: Uint8Array; contentType: string | null; url: string | null; maxBytes?: number }
