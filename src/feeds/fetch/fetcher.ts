@@ -11,6 +11,7 @@ import zlib from 'node:zlib';
 import { Agent, request } from 'undici';
 import { BlockedAddressError, checkHost, guardedLookup, isBlockedAddress, type IsBlocked } from './address-guard.js';
 import { cachedLookup } from './dns-cache.js';
+import { isHttpUrl } from '../url/http-url.js';
 import { formatBytes } from './bytes.js';
 
 export { formatBytes };
@@ -419,7 +420,7 @@ export function createFetcher(opts: FetcherOptions): Fetcher {
     try {
       for (let hop = 0; ; hop++) {
         const urlStr = current.href;
-        if (current.protocol !== 'http:' && current.protocol !== 'https:') {
+        if (!isHttpUrl(current)) {
           throw new FetchError(
             'bad-url',
             `only http and https feeds are supported (got ${current.protocol.replace(/:$/, '')})`,

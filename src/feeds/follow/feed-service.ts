@@ -3,6 +3,7 @@ import type { FeedRecord, GuildFeedsRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
 import { KeyedLock } from '../../store/store.js';
 import { canonicalLink } from '../url/canonical-link.js';
+import { isHttpUrl, looseUrlKey } from '../url/http-url.js';
 import { blankFeedRecord } from '../feed-record.js';
 import { FetchError, type Fetcher } from '../fetch/fetcher.js';
 import { inThreadParsers, type Parsers } from '../parse/pool.js';
@@ -57,7 +58,7 @@ export function normaliseFeedUrl(raw: string): string {
   } catch {
     throw new FeedProblem('bad-url', `"${raw.slice(0, 100)}" is not a URL. Give the feed's full address, e.g. https://example.com/rss.xml`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+  if (!isHttpUrl(url)) {
     throw new FeedProblem('bad-url', `Only http:// and https:// feeds can be followed (got ${url.protocol.replace(':', '')}://).`);
   }
   url.hash = '';
@@ -315,8 +316,8 @@ export class FeedService {
     } catch {
       return null;
     }
-    const loose = (u: string) => u.replace(/^https?:\/\//, '').replace(/\/+$/, '').toLowerCase();
-    return followed.find((u) => u === wanted) ?? followed.find((u) => loose(u) === loose(wanted)) ?? null;
+    const key = looseUrlKey(wanted);
+    return followed.find((u) => u === wanted) ?? followed.find((u) => looseUrlKey(u) === key) ?? null;
   }
 
   async list(guildId: string): Promise<FeedRecord[]> {

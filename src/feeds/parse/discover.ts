@@ -3,6 +3,7 @@
  * `<link rel="alternate" type="application/rss+xml" href="…">` and friends.
  */
 import { Parser } from 'htmlparser2';
+import { parseHttpUrl } from '../url/http-url.js';
 
 export interface DiscoveredFeed {
   url: string;
@@ -23,14 +24,10 @@ const FEED_TYPES: Record<string, DiscoveredFeed['type']> = {
 const MAX_HTML_CHARS = 2_000_000;
 
 function resolveHttp(href: string, base: string): string | null {
-  try {
-    const u = new URL(href.trim(), base);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
-    u.hash = '';
-    return u.href;
-  } catch {
-    return null;
-  }
+  const u = parseHttpUrl(href.trim(), base);
+  if (!u) return null;
+  u.hash = '';
+  return u.href;
 }
 
 /** Feed links advertised by an HTML page, in document order, relative hrefs resolved, duplicates dropped. */

@@ -1,22 +1,14 @@
 // JSON Feed 1.0 / 1.1 (https://jsonfeed.org/version/1.1) → ParsedFeed.
 import { absoluteHttpUrl, canonicalLink } from '../url/canonical-link.js';
-import { MAX_CATEGORIES, MAX_ID_CHARS, MAX_ITEMS, MAX_TITLE_CHARS, capHtml, collapse, firstImgSrc, parseFeedDate, sha1 } from './util.js';
+import { MAX_CATEGORIES, MAX_ID_CHARS, MAX_ITEMS, MAX_TITLE_CHARS, capHtml, collapse, escapeHtml, firstImgSrc, isObj, parseFeedDate, sha1 } from './util.js';
 import type { FeedItem, ParsedFeed } from '../types.js';
 
 type J = Record<string, unknown>;
-
-function isObj(v: unknown): v is J {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function str(v: unknown): string {
   if (typeof v === 'string') return v.trim();
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   return '';
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 function authorName(item: J, feedAuthor: string | null): string | null {

@@ -8,7 +8,9 @@ import {
   MAX_TITLE_CHARS,
   capHtml,
   collapse,
+  escapeHtml,
   firstImgSrc,
+  isObj,
   parseFeedDate,
   rawContentToHtml,
   sha1,
@@ -30,9 +32,6 @@ export interface NormContext {
 
 type Obj = Record<string, unknown>;
 
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 export function arr(v: unknown): unknown[] {
   if (v === undefined || v === null) return [];
@@ -75,16 +74,13 @@ export function textOf(v: unknown, depth = 0): string {
   return out;
 }
 
-function escText(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 function attrString(a: unknown): string {
   if (!isObj(a)) return '';
   let out = '';
   for (const k in a) {
     const val = a[k];
-    if (typeof val === 'string' && /^[\w:.-]+$/.test(k)) out += ` ${k}="${escText(val).replace(/"/g, '&quot;')}"`;
+    if (typeof val === 'string' && /^[\w:.-]+$/.test(k)) out += ` ${k}="${escapeHtml(val).replace(/"/g, '&quot;')}"`;
   }
   return out;
 }
@@ -94,11 +90,11 @@ const VOID = new Set(['br', 'img', 'hr', 'input', 'meta', 'link', 'source', 'wbr
 /** Serialises an xml2js-shaped element's children back to markup (order of mixed content is approximate). */
 function markupOf(v: unknown, depth = 0): string {
   if (v === undefined || v === null) return '';
-  if (typeof v !== 'object') return escText(String(v));
+  if (typeof v !== 'object') return escapeHtml(String(v));
   if (Array.isArray(v)) return v.map((c) => markupOf(c, depth)).join('');
   if (depth > 40) return '';
   const o = v as Obj;
-  let out = typeof o._ === 'string' ? escText(o._) : '';
+  let out = typeof o._ === 'string' ? escapeHtml(o._) : '';
   for (const k in o) {
     if (k === '$' || k === '_') continue;
     const name = k.replace(/^xhtml:|^html:/, '');

@@ -2,6 +2,7 @@
  * OPML import/export for feed lists.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { parseHttpUrl } from '../url/http-url.js';
 
 export type OpmlParseResult =
   | { ok: true; title: string | null; feeds: Array<{ url: string; title: string | null }> }
@@ -43,13 +44,7 @@ function textOf(v: unknown): string | null {
 }
 
 function normaliseHttpUrl(raw: string): string | null {
-  try {
-    const u = new URL(raw.trim());
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
-    return u.href;
-  } catch {
-    return null;
-  }
+  return parseHttpUrl(raw.trim())?.href ?? null;
 }
 
 /** Parse an OPML subscription list: every outline (at any depth) with an xmlUrl, http(s) only, duplicates dropped. */

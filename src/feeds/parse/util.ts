@@ -9,6 +9,16 @@ export const MAX_ID_CHARS = 512;
 export const MAX_CATEGORIES = 50;
 export const MAX_ITEMS = 2_000;
 
+/** A plain object (not null, not an array): what parsed XML and JSON nodes are checked for. */
+export function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Plain text made safe to embed in HTML (summaries are kept as HTML). */
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 export function sha1(s: string): string {
   return createHash('sha1').update(s).digest('hex');
 }

@@ -1,5 +1,6 @@
 import type { SeenRecord } from '../../store/records.js';
 import type { FeedItem } from '../types.js';
+import { looseUrlKey } from '../url/http-url.js';
 
 /** Seen-sets hold several times a feed's length, so an item that drops out and comes back is still known. */
 export const SEEN_MIN = 500;
@@ -11,10 +12,9 @@ export interface NewItemsResult {
   next: SeenRecord;
 }
 
-/** Loose URL equality for "is this the feed's own site": scheme, `www.`, trailing slashes and case of the host aside. */
+/** "Is this the feed's own site", loosely (see looseUrlKey). */
 function sameSite(link: string, siteUrl: string): boolean {
-  const loose = (u: string) => u.replace(/^https?:\/\/(?:www\.)?/i, '').replace(/\/+$/, '').replace(/^[^/]*/, (host) => host.toLowerCase());
-  return loose(link) === loose(siteUrl);
+  return looseUrlKey(link) === looseUrlKey(siteUrl);
 }
 
 /**

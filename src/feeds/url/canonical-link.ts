@@ -1,4 +1,5 @@
 // Article URL → canonical form used for links, ids and cross-feed dedupe.
+import { isHttpUrl } from './http-url.js';
 
 /** Exact query keys (lower-case) that only carry tracking data. */
 const TRACKING_KEYS = new Set([
@@ -90,7 +91,7 @@ export function canonicalLink(raw: string | null | undefined, base?: string | nu
     if (base) {
       try {
         baseUrl = new URL(base.trim());
-        if (baseUrl.protocol !== 'http:' && baseUrl.protocol !== 'https:') baseUrl = undefined;
+        if (!isHttpUrl(baseUrl)) baseUrl = undefined;
       } catch {
         baseUrl = undefined;
       }
@@ -100,8 +101,7 @@ export function canonicalLink(raw: string | null | undefined, base?: string | nu
   } catch {
     return null;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
-  if (!url.hostname) return null;
+  if (!isHttpUrl(url) || !url.hostname) return null;
   url.hash = '';
   if (url.search) {
     const kept = url.search
@@ -135,7 +135,7 @@ export function absoluteHttpUrl(raw: string | null | undefined, base?: string | 
     }
     if (!baseUrl && s.startsWith('//')) s = 'https:' + s;
     const url = baseUrl ? new URL(s, baseUrl) : new URL(s);
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) return null;
+    if (!isHttpUrl(url) || !url.hostname) return null;
     url.hash = '';
     return url.href;
   } catch {
