@@ -6,8 +6,8 @@ import { canonicalLink } from '../url/canonical-link.js';
 import { isHttpUrl, looseUrlKey } from '../url/http-url.js';
 import { blankFeedRecord } from '../feed-record.js';
 import { FetchError, type Fetcher } from '../fetch/fetcher.js';
+import { commitIngested, ingest } from '../ingest.js';
 import { inThreadParsers, type Parsers } from '../parse/pool.js';
-import { recentItemsRecord } from '../poll/recent.js';
 import { findNewItems } from '../poll/seen.js';
 import type { ParsedFeed } from '../types.js';
 
@@ -135,23 +135,23 @@ export class FeedService {
     return [...urls];
   }
 
-  /** Fetches and parses a URL the way polling does; an HTML page is searched for its feed links. */
+  /** Fetches and parses a URL the way polling does (the same ingest); an HTML page is searched for its feed links. */
   async inspect(rawUrl: string, depth = 0): Promise<InspectedFeed> {
     const url = normaliseFeedUrl(rawUrl);
-    let outcome;
+    const parsers = this.deps.parsers ?? inThreadParsers;
+    let ingested;
     try {
-      outcome = await this.deps.fetcher.fetch({ url });
+      ingested = await ingest(this.deps.fetcher, (body, opts) => parsers.parse(body, opts), { url });
     } catch (error) {
       if (error instanceof FetchError) throw new FeedProblem('fetch', `Couldn't fetch ${url}: ${error.message}`);
       throw error;
     }
-    if (outcome.kind !== 'ok') throw new FeedProblem('fetch', `Couldn't fetch ${url}: the server sent no content.`);
-    const parsers = this.deps.parsers ?? inThreadParsers;
-    const parsed = await parsers.parse(outcome.body, { contentType: outcome.contentType, url: outcome.finalUrl });
-    if (parsed.ok) return { url: outcome.finalUrl, feed: parsed.feed, etag: outcome.etag, lastModified: outcome.lastModified };
+    if (ingested.kind === 'not-modified' || ingested.kind === 'same-body') throw new FeedProblem('fetch', `Couldn't fetch ${url}: the server sent no content.`);
+    const { fetched } = ingested;
+    if (ingested.kind === 'parsed') return { url: fetched.finalUrl, feed: ingested.feed, etag: fetched.etag, lastModified: fetched.lastModified };
 
-    if (parsed.error.code === 'html-page' && depth === 0) {
-      const discovered = await parsers.discover(outcome.body, outcome.finalUrl);
+    if (ingested.error.code === 'html-page' && depth === 0) {
+      const discovered = await parsers.discover(fetched.body, fetched.finalUrl);
       if (!discovered.ok) throw new FeedProblem('parse', `${url} is a web page Herald couldn't search for feeds: ${discovered.error.message}.`);
       const found = discovered.feeds;
       if (found.length === 1) return this.inspect(found[0]!.url, 1);
@@ -160,7 +160,7 @@ export class FeedService {
       }
       throw new FeedProblem('parse', `${url} is a web page, not a feed, and it links to no RSS, Atom or JSON feed. Look for an RSS link on the site.`);
     }
-    throw new FeedProblem('parse', `${url} isn't a feed Herald can read: ${parsed.error.message}`);
+    throw new FeedProblem('parse', `${url} isn't a feed Herald can read: ${ingested.error.message}`);
   }
 
   /**
@@ -182,11 +182,11 @@ export class FeedService {
       feed = await this.deps.store.feeds.get(inspected.url);
       if (feed && this.isFollowedBy(guildId, feed.url)) return { feed, itemCount: 0, alreadyFollowed: true };
       if (!feed) {
-        feed = newFeedRecord(inspected.url, inspected.feed, this.deps.clock(), inspected);
+        const now = this.deps.clock();
+        feed = newFeedRecord(inspected.url, inspected.feed, now, inspected);
         const seen = await this.deps.store.seen.get(feed.url);
-        await this.deps.store.seen.set(feed.url, findNewItems(seen, inspected.feed.items, inspected.feed.siteUrl).next);
-        await this.deps.store.recent.set(feed.url, recentItemsRecord(inspected.feed.items, this.deps.clock()));
-        await this.deps.store.feeds.set(feed.url, feed);
+        const next = findNewItems(seen, inspected.feed.items, inspected.feed.siteUrl).next;
+        await commitIngested(this.deps.store, feed.url, inspected.feed, next, feed, now);
       }
       itemCount = inspected.feed.items.length;
     }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../../log.js';
 import type { FeedRecord } from '../../store/records.js';
@@ -6,8 +5,8 @@ import { KeyedLock, StoreUnavailableError, type Store } from '../../store/store.
 import { FetchError, type Fetcher } from '../fetch/fetcher.js';
 import { disabledReasonFor } from './health.js';
 import { blankFeedRecord } from '../feed-record.js';
+import { commitIngested, ingest } from '../ingest.js';
 import { parseFeed, type FeedParser } from '../parse/feed.js';
-import { recentItemsRecord } from './recent.js';
 import { DEFAULT_INTERVAL_MS, isDue, jitterMs, nextPollAfterFailure, nextPollAfterSuccess, shouldDisable } from './scheduler.js';
 import { findNewItems } from './seen.js';
 import type { FeedItem } from '../types.js';
@@ -178,38 +177,40 @@ export class Poller {
     if (!force && !isDue(record, now, this.intervalMs)) return { outcome: 'skipped', newItems: 0 };
 
     try {
-      const fetched = await fetcher.fetch({ url, etag: record?.etag, lastModified: record?.lastModified });
+      const ingested = await ingest(fetcher, this.parse, { url, etag: record?.etag, lastModified: record?.lastModified, knownBodyHash: record?.bodyHash });
+      const { fetched } = ingested;
       const nextPollAt = nextPollAfterSuccess(now, fetched.maxAgeSeconds);
-      if (fetched.kind === 'not-modified') {
+      if (ingested.kind === 'not-modified') {
         if (record) {
           const validators = { etag: fetched.etag ?? record.etag, lastModified: fetched.lastModified ?? record.lastModified };
           await store.feeds.set(url, succeeded(record, now, validators, nextPollAt));
         }
         return { outcome: 'not-modified', newItems: 0 };
       }
-      const bodyHash = createHash('sha1').update(fetched.body).digest('base64');
-      if (record && record.bodyHash === bodyHash) {
-        // The same bytes as last time: a body that failed to parse fails again, without paying for the parse.
-        if (record.bodyParseError) throw new BodyParseFailure(record.bodyParseError, record);
-        await store.feeds.set(url, succeeded(record, now, fetched, nextPollAt));
+      if (ingested.kind === 'same-body') {
+        // The same bytes as last time (so `record` exists): a body that failed to parse fails again, without paying
+        // for the parse.
+        if (record!.bodyParseError) throw new BodyParseFailure(record!.bodyParseError, record!);
+        await store.feeds.set(url, succeeded(record!, now, ingested.fetched, nextPollAt));
         return { outcome: 'unchanged', newItems: 0 };
       }
-      const parsed = await this.parse(fetched.body, { contentType: fetched.contentType, url: fetched.finalUrl });
-      if (!parsed.ok) {
+      const { bodyHash } = ingested;
+      if (ingested.kind === 'unparsed') {
         // Remember the broken body's hash (and why), but not its validators: the next poll must see the bytes again.
         // A parser that crashed (or was busy or stopping) says nothing about the bytes: those are parsed again.
-        if (parsed.error.code === 'crashed') throw parsed.error;
+        if (ingested.error.code === 'crashed') throw ingested.error;
         const base = record ?? blankFeedRecord(url, null, null, now);
-        throw new BodyParseFailure(parsed.error.message, { ...base, bodyHash, bodyParseError: parsed.error.message });
+        throw new BodyParseFailure(ingested.error.message, { ...base, bodyHash, bodyParseError: ingested.error.message });
       }
 
-      const base: FeedRecord = record ?? blankFeedRecord(url, parsed.feed.title, parsed.feed.siteUrl, now);
+      const { feed } = ingested;
+      const base: FeedRecord = record ?? blankFeedRecord(url, feed.title, feed.siteUrl, now);
       const seen = await store.seen.get(url);
-      const { newItems, next } = findNewItems(seen, parsed.feed.items, parsed.feed.siteUrl);
+      const { newItems, next } = findNewItems(seen, feed.items, feed.siteUrl);
       const updated: FeedRecord = {
-        ...succeeded(base, now, fetched, nextPollAt),
-        title: parsed.feed.title || base.title,
-        siteUrl: parsed.feed.siteUrl ?? base.siteUrl,
+        ...succeeded(base, now, ingested.fetched, nextPollAt),
+        title: feed.title || base.title,
+        siteUrl: feed.siteUrl ?? base.siteUrl,
         bodyHash,
         bodyParseError: null,
         lastNewItemAt: newItems.length ? now.toISOString() : base.lastNewItemAt,
@@ -218,9 +219,7 @@ export class Poller {
         log.info({ event: 'feed.new_items', feed: url, count: newItems.length }, 'new items');
         await this.deps.onNewItems(updated, newItems);
       }
-      await store.seen.set(url, next);
-      await store.recent.set(url, recentItemsRecord(parsed.feed.items, now));
-      await store.feeds.set(url, updated);
+      await commitIngested(store, url, feed, next, updated, now);
       if (!seen) return { outcome: 'first-fetch', newItems: 0 };
       return { outcome: newItems.length ? 'new-items' : 'unchanged', newItems: newItems.length };
     } catch (error) {
