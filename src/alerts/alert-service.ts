@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DiscordAPIError, Routes, type REST } from 'discord.js';
 import type { Logger } from '../log.js';
+import { summaryTextOf } from '../feeds/parse/plain-text.js';
 import type { FeedItem } from '../feeds/types.js';
 import type { FeedService } from '../feeds/follow/feed-service.js';
 import { highlightRanges } from '../match/highlight.js';
@@ -11,7 +12,7 @@ import type { AlertRecord, FeedRecord, OutboxEntry } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { KeyedLock } from '../store/store.js';
 import { buildAlertEmbed } from './embed.js';
-import { htmlToText, summarize } from './summary.js';
+import { summarize } from './summary.js';
 
 export type DiscordRest = Pick<REST, 'post' | 'patch' | 'put' | 'delete'>;
 
@@ -44,7 +45,7 @@ export interface AlertServiceDeps {
 
 /** The text a feed item is matched on. */
 export function matchableItem(item: FeedItem, feed: Pick<FeedRecord, 'title' | 'siteUrl'>): MatchableItem & { summaryText: string } {
-  const summaryText = htmlToText(item.summaryHtml);
+  const summaryText = summaryTextOf(item);
   return {
     title: item.title,
     summary: summaryText,

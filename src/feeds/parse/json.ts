@@ -2,6 +2,7 @@
 import { absoluteHttpUrl, canonicalLink } from '../url/canonical-link.js';
 import { MAX_CATEGORIES, MAX_ID_CHARS, MAX_ITEMS, MAX_TITLE_CHARS, capHtml, collapse, escapeHtml, firstImgSrc, isObj, parseFeedDate, sha1 } from './util.js';
 import type { FeedItem, ParsedFeed } from '../types.js';
+import { htmlToText } from './plain-text.js';
 
 type J = Record<string, unknown>;
 
@@ -74,7 +75,7 @@ export function normaliseJsonFeed(doc: J, url: string | null): ParsedFeed {
 
     let id = collapse(str(raw.id)) || link || 'h:' + sha1(title + '\n' + rawDate);
     if (id.length > MAX_ID_CHARS) id = 'h:' + sha1(id);
-    items.push({ id, link, title, summaryHtml, author: authorName(raw, feedAuthor), categories, image, published });
+    items.push({ id, link, title, summaryHtml, summaryText: htmlToText(summaryHtml), author: authorName(raw, feedAuthor), categories, image, published });
   }
   return { title: collapse(str(doc.title)).slice(0, 1000), siteUrl, items };
 }

@@ -17,6 +17,7 @@ import {
   stripTags,
 } from './util.js';
 import type { FeedItem } from '../types.js';
+import { htmlToText } from './plain-text.js';
 
 /** Returns the child elements named `key` (an array), or for `$` the attribute object. */
 export type Getter = (key: string) => unknown;
@@ -354,6 +355,7 @@ export function normaliseXmlItem(get: Getter, ctx: NormContext): FeedItem | null
     link,
     title,
     summaryHtml,
+    summaryText: htmlToText(summaryHtml),
     author,
     categories: categoriesOf(get),
     image: imageOf(get, c, contentHtml && contentHtml !== summaryHtml ? [summaryHtml, contentHtml] : [summaryHtml]),

@@ -1,5 +1,6 @@
 import type { FeedRecord, RecentItemsRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
+import { summaryTextOf } from '../parse/plain-text.js';
 import type { FeedItem } from '../types.js';
 
 /** How many of a feed's latest items are kept for /preview and /why. */
@@ -9,11 +10,17 @@ const SUMMARY_KEPT_CHARS = 4000;
 /** The record to store after a successful parse: newest items first, summaries bounded. */
 export function recentItemsRecord(items: FeedItem[], now: Date): RecentItemsRecord {
   return {
-    items: items.slice(0, RECENT_ITEMS_PER_FEED).map((item) =>
-      item.summaryHtml.length > SUMMARY_KEPT_CHARS ? { ...item, summaryHtml: item.summaryHtml.slice(0, SUMMARY_KEPT_CHARS) } : item,
-    ),
+    items: items.slice(0, RECENT_ITEMS_PER_FEED).map(bounded),
     fetchedAt: now.toISOString(),
   };
+}
+
+function bounded(item: FeedItem): FeedItem {
+  const text = item.summaryText;
+  if (item.summaryHtml.length <= SUMMARY_KEPT_CHARS && (text === undefined || text.length <= SUMMARY_KEPT_CHARS)) return item;
+  const out = { ...item, summaryHtml: item.summaryHtml.slice(0, SUMMARY_KEPT_CHARS) };
+  if (text !== undefined) out.summaryText = text.slice(0, SUMMARY_KEPT_CHARS);
+  return out;
 }
 
 export interface RecentEntry {
@@ -27,7 +34,8 @@ export async function recentItemsOf(store: Store, feedUrls: string[]): Promise<R
   await Promise.all(
     feedUrls.map(async (url) => {
       const [feed, recent] = await Promise.all([store.feeds.get(url), store.recent.get(url)]);
-      if (feed && recent) for (const item of recent.items) entries.push({ feed, item });
+      // Records stored before items carried their summary text get it computed here, once per read.
+      if (feed && recent) for (const item of recent.items) entries.push({ feed, item: item.summaryText === undefined ? { ...item, summaryText: summaryTextOf(item) } : item });
     }),
   );
   const time = (e: RecentEntry) => (e.item.published ? Date.parse(e.item.published) || 0 : 0);

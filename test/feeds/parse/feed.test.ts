@@ -297,6 +297,7 @@ describe('parseFeed: JSON Feed', () => {
       link: 'https://json.example/posts/42',
       title: 'Hello JSON',
       summaryHtml: 'Short &amp; plain',
+      summaryText: 'Short & plain',
       author: 'Feed Person',
       categories: ['a', 'b'],
       image: 'https://img.example/in.jpg',
