@@ -3,7 +3,7 @@ import type { Command } from '../src/discord/command.js';
 import { UserFacingError } from '../src/discord/command.js';
 import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';
 import { FeedProblem, type ImportSummary } from '../src/feeds/follow/feed-service.js';
-import { discordTime, feedHealth } from '../src/feeds/poll/health.js';
+import { discordTime, feedHealth } from '../src/discord/feed-health.js';
 import { buildOpml } from '../src/feeds/parse/opml.js';
 import { formatDuration } from '../src/feeds/poll/scheduler.js';
 import type { Services } from '../src/services.js';

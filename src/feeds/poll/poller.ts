@@ -3,11 +3,10 @@ import type { Logger } from '../../log.js';
 import type { FeedRecord } from '../../store/records.js';
 import { KeyedLock, StoreUnavailableError, type Store } from '../../store/store.js';
 import { FetchError, type Fetcher } from '../fetch/fetcher.js';
-import { disabledReasonFor } from './health.js';
 import { blankFeedRecord } from '../feed-record.js';
 import { commitIngested, ingest } from '../ingest.js';
 import { parseFeed, type FeedParser } from '../parse/feed.js';
-import { DEFAULT_INTERVAL_MS, isDue, jitterMs, nextPollAfterFailure, nextPollAfterSuccess, shouldDisable } from './scheduler.js';
+import { DEFAULT_INTERVAL_MS, disabledReasonFor, isDue, jitterMs, nextPollAfterFailure, nextPollAfterSuccess, shouldDisable } from './scheduler.js';
 import { findNewItems } from './seen.js';
 import type { FeedItem } from '../types.js';
 

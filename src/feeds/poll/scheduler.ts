@@ -147,3 +147,8 @@ export function formatDuration(ms: number): string {
   }
   return `${Math.max(0, Math.round(ms))} ms`;
 }
+
+/** The plain-words reason stored in `disabledReason` when a feed has failed for about 3 days. */
+export function disabledReasonFor(lastError: string | null): string {
+  return `it has failed for ${formatDuration(DISABLE_AFTER_MS)}; the last error was: ${lastError ?? 'unknown error'}`;
+}

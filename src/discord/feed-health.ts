@@ -1,11 +1,11 @@
 /**
- * Feed health in words: what `/feed status` and `/feed list` show, and why a feed was disabled. Pure functions over a
- * FeedRecord and the time.
+ * Feed health as members see it in Discord: what `/feed status` and `/feed list` show (emoji, Discord timestamps).
+ * Pure functions over a FeedRecord and the time; feeds/ itself stays free of Discord formatting.
  */
-import type { FeedRecord } from '../../store/records.js';
-import { DISABLE_AFTER_MS, formatDuration } from './scheduler.js';
+import type { FeedRecord } from '../store/records.js';
+import { formatDuration } from '../feeds/poll/scheduler.js';
 
-export type HealthState = 'ok' | 'new' | 'failing' | 'disabled';
+type HealthState = 'ok' | 'new' | 'failing' | 'disabled';
 
 export interface FeedHealth {
   state: HealthState;
@@ -22,11 +22,6 @@ export function feedHealth(record: FeedRecord, now: Date): FeedHealth {
   }
   if (!record.lastSuccessAt) return { state: 'new', summary: '🆕 not polled yet' };
   return { state: 'ok', summary: '✅ healthy' };
-}
-
-/** The plain-words reason stored in `disabledReason` when a feed has failed for about 3 days. */
-export function disabledReasonFor(lastError: string | null): string {
-  return `it has failed for ${formatDuration(DISABLE_AFTER_MS)}; the last error was: ${lastError ?? 'unknown error'}`;
 }
 
 /** A Discord timestamp (renders in each reader's time zone): relative, e.g. "in 2 minutes" / "3 hours ago". */
