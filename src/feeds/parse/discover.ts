@@ -72,32 +72,3 @@ export function discoverFeedLinks(html: string, pageUrl: string): DiscoveredFeed
   parser.end();
   return found;
 }
-
-/**
- * True when a fetched body is an HTML page rather than a feed (RSS/Atom/RDF XML or JSON Feed).
- * Looks at the first element after any BOM, XML declaration, processing instructions and comments.
- */
-export function looksLikeHtml(body: string): boolean {
-  let s = body.slice(0, 8192).replace(/^\uFEFF/, '');
-  // Skip whitespace, <?…?> and <!-- … --> prologue.
-  for (;;) {
-    s = s.replace(/^\s+/, '');
-    if (s.startsWith('<?')) {
-      const end = s.indexOf('?>');
-      if (end === -1) return false;
-      s = s.slice(end + 2);
-    } else if (s.startsWith('<!--')) {
-      const end = s.indexOf('-->');
-      if (end === -1) return false;
-      s = s.slice(end + 3);
-    } else break;
-  }
-  const head = s.slice(0, 256).toLowerCase();
-  if (head.startsWith('{') || head.startsWith('[')) return false; // JSON
-  if (/^<!doctype\s+html\b/.test(head)) return true;
-  if (/^<!doctype\s+(rss|feed|rdf)/.test(head)) return false;
-  if (/^<(html|head|body|meta|title|script|style|link|div|p|a|span|h[1-6])[\s>/]/.test(head)) return true;
-  if (/^<(rss|feed|rdf:rdf|rdf|channel|opml)[\s>/:]/.test(head)) return false;
-  // Unknown root: call it HTML only if an <html> or <body> tag appears early.
-  return /<(html|body)[\s>]/i.test(s.slice(0, 4096));
-}

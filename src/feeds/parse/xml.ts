@@ -18,13 +18,15 @@ import {
 import { MAX_ITEMS, collapse, rawContentToHtml, stripTags } from './util.js';
 import type { FeedItem, ParsedFeed } from '../types.js';
 
+// Every element normalise.ts reads from an item (its DATE_KEYS, HTML and image keys...): rss-parser exposes only these,
+// while the fast-xml-parser fallback sees every element, so a key missing here is one the two back-ends disagree on.
 const ITEM_KEYS = [
   '$', 'title', 'link', 'guid', 'id', 'description', 'summary', 'content', 'content:encoded',
   'pubDate', 'published', 'updated', 'issued', 'modified', 'created', 'dc:date', 'dcterms:created',
   'dcterms:issued', 'dcterms:modified', 'a10:updated', 'author', 'dc:creator', 'itunes:author',
   'category', 'dc:subject', 'enclosure', 'media:content', 'media:thumbnail', 'media:group',
   'itunes:image', 'atom:link', 'image', 'feedburner:origLink', 'media:title', 'dc:title',
-  'media:description',
+  'media:description', 'lastBuildDate',
 ] as const;
 const FEED_KEYS = ['$', 'title', 'dc:title', 'link', 'author', 'dc:creator'] as const;
 

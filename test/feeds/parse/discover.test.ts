@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { discoverFeedLinks, looksLikeHtml } from '../../../src/feeds/parse/discover.js';
+import { discoverFeedLinks } from '../../../src/feeds/parse/discover.js';
+import { parseFeed } from '../../../src/feeds/parse/feed.js';
 
 const PAGE = 'https://news.example/section/world/';
 
@@ -76,7 +77,8 @@ describe('discoverFeedLinks', () => {
   });
 });
 
-describe('looksLikeHtml', () => {
+// What the parser treats as a web page (code html-page, which sends /feed add to discovery) and what as a feed.
+describe('HTML page or feed', () => {
   it.each([
     '<!DOCTYPE html><html><body>hi</body></html>',
     '\uFEFF  <!doctype HTML>\n<html>',
@@ -84,10 +86,10 @@ describe('looksLikeHtml', () => {
     '<!-- comment -->\n<html>',
     '<?xml version="1.0"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "x"><html xmlns="http://www.w3.org/1999/xhtml">',
     '<head><title>x</title></head>',
-    '<meta charset="utf-8"><title>x</title>',
     'Some text then <html><body>',
-  ])('html: %s', (body) => {
-    expect(looksLikeHtml(body)).toBe(true);
+  ])('html: %s', async (body) => {
+    const parsed = await parseFeed(new TextEncoder().encode(body));
+    expect(parsed.ok ? 'ok' : parsed.error.code).toBe('html-page');
   });
   it.each([
     '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><description><![CDATA[<html><body>x</body></html>]]></description></channel></rss>',
@@ -95,8 +97,8 @@ describe('looksLikeHtml', () => {
     '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">',
     '  <rss version="2.0">',
     '{"version":"https://jsonfeed.org/version/1.1","items":[]}',
-    '',
-  ])('not html: %s', (body) => {
-    expect(looksLikeHtml(body)).toBe(false);
+  ])('not html: %s', async (body) => {
+    const parsed = await parseFeed(new TextEncoder().encode(body));
+    expect(parsed.ok).toBe(true);
   });
 });

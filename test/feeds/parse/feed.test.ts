@@ -467,3 +467,13 @@ describe('lenientXml: linear in its input (issue 8, finding 4)', () => {
     expect(res.ok && res.feed.items.map((i) => i.title)).toEqual(['t0 & x', 't1 & x', 't2 & x']);
   });
 });
+
+describe('item dates from both XML back-ends', () => {
+  it('an item whose only date is <lastBuildDate> gets it, as the fallback parser already gave it (ITEM_KEYS lists it)', async () => {
+    const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>https://example.com/</link>
+      <item><title>One</title><link>https://example.com/1</link><lastBuildDate>Tue, 02 Jan 2024 03:04:05 GMT</lastBuildDate></item>
+      </channel></rss>`;
+    const parsed = await parseFeed(new TextEncoder().encode(rss), { url: 'https://example.com/feed' });
+    expect(parsed.ok && parsed.feed.items[0]!.published).toBe('2024-01-02T03:04:05.000Z');
+  });
+});
