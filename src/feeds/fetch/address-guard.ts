@@ -82,7 +82,7 @@ export function isBlockedAddress(ip: string): boolean {
 }
 
 /** A short phrase for messages: "a private address", "a loopback address", … */
-export function describeAddress(ip: string): string {
+function describeAddress(ip: string): string {
   const s = cleanIp(ip);
   if (!ipaddr.isValid(s)) return 'an invalid address';
   let addr = ipaddr.parse(s);

@@ -14,8 +14,6 @@ import { cachedLookup } from './dns-cache.js';
 import { isHttpUrl } from '../url/http-url.js';
 import { formatBytes } from './bytes.js';
 
-export { formatBytes };
-
 export interface FetcherOptions {
   /** Honest UA naming the bot + repo URL. */
   userAgent: string;
@@ -102,7 +100,7 @@ export interface Fetcher {
   close(): Promise<void>;
 }
 
-export const DEFAULT_ACCEPT =
+const DEFAULT_ACCEPT =
   'application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -165,7 +163,7 @@ export function parseMaxAge(headers: Record<string, HeaderValue>, capSeconds: nu
 }
 
 /** Retry-After and max-age beyond this are not believed (a day; the scheduler bounds them again). */
-export const MAX_HEADER_SECONDS = 24 * 60 * 60;
+const MAX_HEADER_SECONDS = 24 * 60 * 60;
 
 /** Retry-After as seconds (delta-seconds or HTTP date), at most MAX_HEADER_SECONDS, or undefined. */
 export function parseRetryAfter(value: string | null, nowMs = Date.now()): number | undefined {

@@ -65,7 +65,7 @@ export function normaliseFeedUrl(raw: string): string {
   return url.href;
 }
 
-export function newFeedRecord(url: string, feed: ParsedFeed, now: Date, validators: { etag: string | null; lastModified: string | null }): FeedRecord {
+function newFeedRecord(url: string, feed: ParsedFeed, now: Date, validators: { etag: string | null; lastModified: string | null }): FeedRecord {
   return {
     ...blankFeedRecord(url, feed.title, canonicalLink(feed.siteUrl), now),
     etag: validators.etag,
@@ -95,9 +95,9 @@ export interface ImportPlan {
 }
 
 /** Feeds one import fetches at once (they share the member fetch budget with every other guild). */
-export const IMPORT_CONCURRENCY = 2;
+const IMPORT_CONCURRENCY = 2;
 /** An import stops starting new fetches after this long (Discord lets a deferred reply be edited for 15 minutes). */
-export const IMPORT_DEADLINE_MS = 12 * 60_000;
+const IMPORT_DEADLINE_MS = 12 * 60_000;
 
 /** Which guild follows which feed, and adding/removing feeds. Keeps an in-memory view of the guildfeeds namespace. */
 export class FeedService {

@@ -50,7 +50,7 @@ const SUPERSETS: Record<string, string> = {
 const UTF_FAMILY = /^(?:utf-?(?:16|32)(?:le|be)?|ucs-?2|ucs-?4|unicode)$/;
 
 /** Normalises a charset label to an iconv-lite encoding name, or null when unknown. */
-export function normaliseCharset(label: string | null | undefined): string | null {
+function normaliseCharset(label: string | null | undefined): string | null {
   if (!label) return null;
   let l = label.trim().replace(/^["']|["']$/g, '').trim().toLowerCase();
   if (!l) return null;

@@ -45,7 +45,7 @@ export async function handleParseTask(task: ParseTask): Promise<ParseJobResult> 
 
 const text = (body: Uint8Array): string => Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
 
-export function toWire(result: ParseResult): WireParseResult {
+function toWire(result: ParseResult): WireParseResult {
   return result.ok ? result : { ok: false, code: result.error.code, message: result.error.message };
 }
 

@@ -43,7 +43,7 @@ export function first(v: unknown): unknown {
   return Array.isArray(v) ? v[0] : v;
 }
 
-export function attrsOf(v: unknown): Obj {
+function attrsOf(v: unknown): Obj {
   const n = first(v);
   if (isObj(n) && isObj(n.$)) return n.$;
   return {};
@@ -109,7 +109,7 @@ function markupOf(v: unknown, depth = 0): string {
 }
 
 /** HTML carried by a description / summary / content element. */
-export function htmlOf(v: unknown, rawHtml: boolean): string {
+function htmlOf(v: unknown, rawHtml: boolean): string {
   const n = first(v);
   if (n === undefined || n === null) return '';
   const type = attr(n, 'type') ?? attr(n, 'mode');

@@ -43,8 +43,8 @@ export interface ParsePoolOptions {
   workerFile?: URL;
 }
 
-export const DEFAULT_PARSE_TIME_LIMIT_MS = 20_000;
-export const DEFAULT_PARSE_HEAP_MB = 512;
+const DEFAULT_PARSE_TIME_LIMIT_MS = 20_000;
+const DEFAULT_PARSE_HEAP_MB = 512;
 /** A job whose worker has not started it after this long (a worker that cannot boot) fails as a crash. */
 const WORKER_BOOT_LIMIT_MS = 60_000;
 
@@ -78,7 +78,7 @@ function defaultWorker(): { file: URL; execArgv: string[] | undefined } {
   return { file, execArgv: ['--import', tsx] };
 }
 
-export function defaultParseThreads(): number {
+function defaultParseThreads(): number {
   return Math.min(2, Math.max(1, availableParallelism() - 1));
 }
 

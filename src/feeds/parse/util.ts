@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { HTML_ENTITIES } from './entities.js';
 
 /** Summary HTML kept per item (characters). Protects memory on feeds that inline whole articles. */
-export const MAX_SUMMARY_CHARS = 20_000;
+const MAX_SUMMARY_CHARS = 20_000;
 export const MAX_TITLE_CHARS = 2_000;
 export const MAX_ID_CHARS = 512;
 export const MAX_CATEGORIES = 50;
@@ -31,7 +31,7 @@ export function collapse(s: string): string {
 const XML_ENTITY: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
 
 /** Decodes the XML entities and numeric references (used on raw, un-parsed element content). */
-export function decodeXmlEntities(s: string): string {
+function decodeXmlEntities(s: string): string {
   if (s.indexOf('&') === -1) return s;
   return s.replace(/&(#[xX][0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z][a-zA-Z0-9]{1,8});/g, (m, ref: string) => {
     if (ref[0] === '#') {

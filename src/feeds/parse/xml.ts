@@ -267,7 +267,7 @@ function viaFastXml(text: string, url: string | null): XmlParseOk | XmlParseFail
 }
 
 /** Cuts a truncated feed after its last complete item and closes the open container elements. */
-export function repairTruncated(text: string): string | null {
+function repairTruncated(text: string): string | null {
   const tail = text.slice(-512).trimEnd();
   const root = sniffRoot(text);
   if (!root || tail.endsWith(`</${root}>`)) return null;

@@ -4,7 +4,7 @@ import { summaryTextOf } from '../parse/plain-text.js';
 import type { FeedItem } from '../types.js';
 
 /** How many of a feed's latest items are kept for /preview and /why. */
-export const RECENT_ITEMS_PER_FEED = 50;
+const RECENT_ITEMS_PER_FEED = 50;
 const SUMMARY_KEPT_CHARS = 4000;
 
 /** The record to store after a successful parse: newest items first, summaries bounded. */

@@ -14,10 +14,10 @@
 import { createTask } from 'node-cron';
 
 export const MINUTE_MS = 60_000;
-export const HOUR_MS = 60 * MINUTE_MS;
+const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 /** Backoff never waits longer than this between two attempts. */
-export const BACKOFF_CAP_MS = DAY_MS;
+const BACKOFF_CAP_MS = DAY_MS;
 /** A feed failing this long (since its first failure in a row) is disabled. */
 export const DISABLE_AFTER_MS = 3 * DAY_MS;
 /**
@@ -79,7 +79,7 @@ export function backoffMs(failures: number, intervalMs: number, capMs = BACKOFF_
 }
 
 /** A header's seconds as bounded milliseconds: 0 for junk (NaN, negative), at most MAX_SERVER_HOLD_MS. */
-export function boundedServerHoldMs(seconds: number | null | undefined): number {
+function boundedServerHoldMs(seconds: number | null | undefined): number {
   if (typeof seconds !== 'number' || !(seconds > 0)) return 0; // also NaN
   return Math.min(seconds * 1000, MAX_SERVER_HOLD_MS);
 }

@@ -4,7 +4,7 @@ import { looseUrlKey } from '../url/http-url.js';
 
 /** Seen-sets hold several times a feed's length, so an item that drops out and comes back is still known. */
 export const SEEN_MIN = 500;
-export const SEEN_FEED_MULTIPLE = 5;
+const SEEN_FEED_MULTIPLE = 5;
 
 export interface NewItemsResult {
   /** Items not seen before, oldest first. Empty on the first fetch of a feed (it only learns what exists). */
