@@ -2,17 +2,19 @@
  * Polite feed fetching: conditional GETs, honest User-Agent, compression, a byte cap that also bounds
  * decompressed output, a redirect cap with every hop checked by the address guard, total / connect /
  * header / body timeouts, and global + per-host concurrency caps. One shared keep-alive undici Agent.
+ * The pieces: semaphore.ts (the caps), decompress.ts (capped body reading), cache-headers.ts (max-age, Retry-After),
+ * fetch-error.ts (what the user is told).
  */
-import { STATUS_CODES } from 'node:http';
 import type { LookupFunction } from 'node:net';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import zlib from 'node:zlib';
 import { Agent, request } from 'undici';
-import { BlockedAddressError, checkHost, guardedLookup, isBlockedAddress, type IsBlocked } from './address-guard.js';
+import { checkHost, guardedLookup, isBlockedAddress, type IsBlocked } from './address-guard.js';
 import { cachedLookup } from './dns-cache.js';
 import { isHttpUrl } from '../url/http-url.js';
 import { formatBytes } from './bytes.js';
+import { header, parseMaxAge, parseRetryAfter, type HeaderValue } from './cache-headers.js';
+import { readCappedBody, TooLarge } from './decompress.js';
+import { FetchError, statusMessage, translateError } from './fetch-error.js';
+import { Semaphore } from './semaphore.js';
 
 export interface FetcherOptions {
   /** Honest UA naming the bot + repo URL. */
@@ -59,39 +61,6 @@ export type FetchOutcome =
     }
   | { kind: 'not-modified'; etag: string | null; lastModified: string | null; finalUrl: string; maxAgeSeconds: number | null };
 
-export type FetchErrorCode =
-  | 'bad-url'
-  | 'blocked-address'
-  | 'dns'
-  | 'timeout'
-  | 'too-large'
-  | 'too-many-redirects'
-  | 'http-status'
-  | 'network';
-
-/** A failed fetch. `message` is one plain line fit to show a Discord user. */
-export class FetchError extends Error {
-  readonly code: FetchErrorCode;
-  readonly status?: number;
-  readonly url: string;
-  /** From Retry-After (seconds or HTTP date) on an error status, when given. */
-  readonly retryAfterSeconds?: number;
-
-  constructor(
-    code: FetchErrorCode,
-    message: string,
-    url: string,
-    extra: { status?: number; retryAfterSeconds?: number; cause?: unknown } = {},
-  ) {
-    super(message.replace(/[\r\n]+/g, ' '), extra.cause !== undefined ? { cause: extra.cause } : undefined);
-    this.name = 'FetchError';
-    this.code = code;
-    this.url = url;
-    if (extra.status !== undefined) this.status = extra.status;
-    if (extra.retryAfterSeconds !== undefined) this.retryAfterSeconds = extra.retryAfterSeconds;
-  }
-}
-
 export interface Fetcher {
   /**
    * Fetch a feed. Rejects with FetchError; if `req.signal` aborts, rejects with the signal's reason instead.
@@ -104,202 +73,6 @@ const DEFAULT_ACCEPT =
   'application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-
-// ---------------------------------------------------------------------------------------------
-// small helpers
-
-type HeaderValue = string | string[] | undefined;
-
-function header(headers: Record<string, HeaderValue>, name: string): string | null {
-  const v = headers[name];
-  if (v === undefined) return null;
-  return Array.isArray(v) ? (v.length ? v.join(', ') : null) : v;
-}
-
-function formatSeconds(ms: number): string {
-  const s = ms / 1000;
-  return s >= 1 ? `${Math.round(s * 10) / 10} s` : `${ms} ms`;
-}
-
-/**
- * Freshness lifetime in seconds from Cache-Control max-age (minus Age), else Expires − Date; capped.
- * `no-store` / `no-cache` → 0. Null when the response says nothing.
- */
-export function parseMaxAge(headers: Record<string, HeaderValue>, capSeconds: number, nowMs = Date.now()): number | null {
-  const cc = header(headers, 'cache-control');
-  let result: number | null = null;
-  if (cc) {
-    const directives = cc
-      .toLowerCase()
-      .split(',')
-      .map((d) => d.trim());
-    if (directives.some((d) => d === 'no-store' || d === 'no-cache')) result = 0;
-    else {
-      for (const d of directives) {
-        const m = /^max-age\s*=\s*"?(\d+)"?$/.exec(d);
-        if (m) {
-          result = Number(m[1]);
-          break;
-        }
-      }
-    }
-    if (result !== null && result > 0) {
-      const age = Number(header(headers, 'age') ?? '0');
-      if (Number.isFinite(age) && age > 0) result = Math.max(0, result - Math.floor(age));
-    }
-  }
-  if (result === null) {
-    const expires = header(headers, 'expires');
-    if (expires) {
-      const exp = Date.parse(expires);
-      const dateHeader = header(headers, 'date');
-      const base = dateHeader ? Date.parse(dateHeader) : nowMs;
-      // An invalid Expires (e.g. "0") means "already expired".
-      result = Number.isNaN(exp) ? 0 : Math.max(0, Math.floor((exp - (Number.isNaN(base) ? nowMs : base)) / 1000));
-    }
-  }
-  if (result === null) return null;
-  return Math.min(Number.isNaN(result) ? 0 : result, capSeconds, MAX_HEADER_SECONDS);
-}
-
-/** Retry-After and max-age beyond this are not believed (a day; the scheduler bounds them again). */
-const MAX_HEADER_SECONDS = 24 * 60 * 60;
-
-/** Retry-After as seconds (delta-seconds or HTTP date), at most MAX_HEADER_SECONDS, or undefined. */
-export function parseRetryAfter(value: string | null, nowMs = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Math.min(Number(v), MAX_HEADER_SECONDS);
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) return undefined;
-  return Math.min(MAX_HEADER_SECONDS, Math.max(0, Math.ceil((t - nowMs) / 1000)));
-}
-
-function statusMessage(status: number): string {
-  const text = STATUS_CODES[status] ?? 'Unknown Status';
-  const base = `the feed answered ${status} ${text}`;
-  if (status === 404) return `${base} — check the URL`;
-  if (status === 410) return `${base} — the feed has been removed`;
-  if (status === 401 || status === 403) return `${base} — the site doesn't let the bot read it`;
-  if (status === 429) return `${base} — the site asks us to slow down`;
-  if (status >= 500) return `${base} — the site is having trouble, will retry later`;
-  return base;
-}
-
-class TooLarge extends Error {}
-
-/** A simple FIFO counting semaphore. */
-class Semaphore {
-  private active = 0;
-  private readonly waiters: Array<() => void> = [];
-  constructor(private readonly limit: number) {}
-
-  get idle(): boolean {
-    return this.active === 0 && this.waiters.length === 0;
-  }
-
-  async acquire(signal?: AbortSignal): Promise<() => void> {
-    if (this.active < this.limit && this.waiters.length === 0) {
-      this.active++;
-      return this.releaser();
-    }
-    signal?.throwIfAborted();
-    await new Promise<void>((resolve, reject) => {
-      const grant = (): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      const onAbort = (): void => {
-        const i = this.waiters.indexOf(grant);
-        if (i !== -1) this.waiters.splice(i, 1);
-        reject(signal?.reason);
-      };
-      this.waiters.push(grant);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-    return this.releaser();
-  }
-
-  private releaser(): () => void {
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      const next = this.waiters.shift();
-      if (next) next(); // hand the slot over directly
-      else this.active--;
-    };
-  }
-}
-
-function decoderFor(coding: string): Transform | null {
-  switch (coding) {
-    case 'gzip':
-    case 'x-gzip':
-      return zlib.createGunzip();
-    case 'br':
-      return zlib.createBrotliDecompress();
-    case 'deflate':
-      return inflateAuto();
-    default:
-      return null;
-  }
-}
-
-/** "deflate" is meant to be zlib-wrapped, but some servers send raw deflate; sniff the first byte. */
-function inflateAuto(): Transform {
-  let inner: zlib.Inflate | zlib.InflateRaw | null = null;
-  const out = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      if (!inner) {
-        // zlib header: CMF low nibble 8 (deflate) and (CMF*256+FLG) % 31 == 0
-        const b0 = chunk[0] ?? 0;
-        const b1 = chunk[1] ?? 0;
-        const zlibWrapped = (b0 & 0x0f) === 8 && ((b0 << 8) | b1) % 31 === 0;
-        inner = zlibWrapped ? zlib.createInflate() : zlib.createInflateRaw();
-        inner.on('data', (d: Buffer) => out.push(d));
-        inner.on('error', (e) => out.destroy(e));
-      }
-      if (inner.write(chunk)) cb();
-      else inner.once('drain', () => cb());
-    },
-    flush(cb) {
-      if (!inner) return cb();
-      inner.once('end', () => cb());
-      inner.end();
-    },
-    destroy(err, cb) {
-      inner?.destroy();
-      cb(err);
-    },
-  });
-  return out;
-}
-
-function isTimeoutError(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return (
-    code === 'UND_ERR_CONNECT_TIMEOUT' ||
-    code === 'UND_ERR_HEADERS_TIMEOUT' ||
-    code === 'UND_ERR_BODY_TIMEOUT' ||
-    code === 'ETIMEDOUT' ||
-    (e as Error | null)?.name === 'TimeoutError'
-  );
-}
-
-/** Walk `.cause` chains to find an error matching `pred`. */
-function findCause<T>(e: unknown, pred: (x: unknown) => x is T): T | null {
-  let cur: unknown = e;
-  for (let i = 0; i < 5 && cur; i++) {
-    if (pred(cur)) return cur;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return null;
-}
-
-const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ENODATA', 'EAI_NONAME', 'EAI_FAIL', 'ESERVFAIL']);
-
-// ---------------------------------------------------------------------------------------------
 
 export function createFetcher(opts: FetcherOptions): Fetcher {
   const timeoutMs = opts.timeoutMs ?? 15_000;
@@ -339,52 +112,6 @@ export function createFetcher(opts: FetcherOptions): Fetcher {
       release();
       if (sem.idle && perHost.get(host) === sem) perHost.delete(host);
     };
-  }
-
-  async function readBody(body: Readable, encoding: string | null, signal: AbortSignal): Promise<Buffer> {
-    const codings = (encoding ?? '')
-      .toLowerCase()
-      .split(',')
-      .map((c) => c.trim())
-      .filter((c) => c && c !== 'identity');
-    const decoders: Transform[] = [];
-    for (const c of codings.reverse()) {
-      const d = decoderFor(c);
-      if (!d) throw new Error(`unsupported content encoding ${c}`);
-      decoders.push(d);
-    }
-    // Either counter tripping sets `overCap`: pipeline may surface a secondary error (an AbortError from
-    // tearing down the other streams) rather than ours, so the flag is what decides.
-    let overCap = false;
-    let raw = 0;
-    const rawCounter = new Transform({
-      transform(chunk: Buffer, _e, cb) {
-        raw += chunk.length;
-        if (raw > maxBytes) {
-          overCap = true;
-          cb(new TooLarge());
-        } else cb(null, chunk);
-      },
-    });
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const sink = async (source: AsyncIterable<Buffer>): Promise<void> => {
-      for await (const chunk of source) {
-        total += chunk.length;
-        if (total > maxBytes) {
-          overCap = true;
-          throw new TooLarge();
-        }
-        chunks.push(chunk);
-      }
-    };
-    try {
-      await (pipeline as (...args: unknown[]) => Promise<void>)(body, rawCounter, ...decoders, sink, { signal });
-    } catch (e) {
-      if (overCap && !signal.aborted) throw new TooLarge();
-      throw e;
-    }
-    return Buffer.concat(chunks, total);
   }
 
   async function fetchOnce(req: FetchRequest): Promise<FetchOutcome> {
@@ -513,7 +240,7 @@ export function createFetcher(opts: FetcherOptions): Fetcher {
 
         let body: Buffer;
         try {
-          body = await readBody(res.body, header(rh, 'content-encoding'), ctl.signal);
+          body = await readCappedBody(res.body, header(rh, 'content-encoding'), ctl.signal, maxBytes);
         } catch (e) {
           res.body.destroy();
           if (e instanceof TooLarge) {
@@ -541,6 +268,7 @@ export function createFetcher(opts: FetcherOptions): Fetcher {
     } catch (e) {
       throw translateError(e, current.href, {
         timedOut,
+        timeoutMs,
         userAborted: req.signal?.aborted === true,
         userReason: req.signal?.reason,
       });
@@ -551,53 +279,10 @@ export function createFetcher(opts: FetcherOptions): Fetcher {
     }
   }
 
-  function translateError(e: unknown, url: string, ctx: { timedOut: boolean; userAborted: boolean; userReason: unknown }): unknown {
-    if (e instanceof FetchError) return e;
-    if (ctx.userAborted && !ctx.timedOut) return ctx.userReason ?? e;
-    if (ctx.timedOut || findCause(e, (x): x is Error => isTimeoutError(x))) {
-      const hint = ctx.timedOut ? formatSeconds(timeoutMs) : undefined;
-      return new FetchError(
-        'timeout',
-        hint ? `the feed took longer than ${hint} to answer` : 'the feed took too long to answer',
-        url,
-        { cause: e },
-      );
-    }
-    const blocked = findCause(e, (x): x is BlockedAddressError => x instanceof BlockedAddressError);
-    if (blocked) return new FetchError('blocked-address', blocked.message, url, { cause: e });
-    const host = safeHost(url);
-    const coded = findCause(e, (x): x is NodeJS.ErrnoException => typeof (x as { code?: unknown })?.code === 'string');
-    const code = coded?.code ?? '';
-    if (DNS_CODES.has(code)) {
-      return new FetchError('dns', `couldn't find the host ${host} (DNS lookup failed)`, url, { cause: e });
-    }
-    const why: Record<string, string> = {
-      ECONNREFUSED: 'connection refused',
-      ECONNRESET: 'connection reset',
-      EHOSTUNREACH: 'host unreachable',
-      ENETUNREACH: 'network unreachable',
-      EPIPE: 'connection closed',
-      UND_ERR_SOCKET: 'connection closed unexpectedly',
-      UND_ERR_CLOSED: 'connection closed',
-      HPE_INVALID_CONSTANT: 'the server sent an invalid HTTP response',
-    };
-    const tlsish = /CERT|SSL|TLS|_KEY_|SELF_SIGNED/i.test(code);
-    const reason = why[code] ?? (tlsish ? 'TLS certificate problem' : code.startsWith('HPE_') ? 'invalid HTTP response' : 'network error');
-    return new FetchError('network', `couldn't reach ${host} (${reason})`, url, { cause: e });
-  }
-
   return {
     fetch: fetchOnce,
     async close() {
       await agent.close();
     },
   };
-}
-
-function safeHost(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url.slice(0, 100);
-  }
 }

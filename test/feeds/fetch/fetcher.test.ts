@@ -2,14 +2,9 @@ import type { LookupFunction } from 'node:net';
 import zlib from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isBlockedAddress } from '../../../src/feeds/fetch/address-guard.js';
-import {
-  createFetcher,
-  FetchError,
-  parseMaxAge,
-  parseRetryAfter,
-  type Fetcher,
-  type FetcherOptions,
-} from '../../../src/feeds/fetch/fetcher.js';
+import { parseMaxAge, parseRetryAfter } from '../../../src/feeds/fetch/cache-headers.js';
+import { FetchError } from '../../../src/feeds/fetch/fetch-error.js';
+import { createFetcher, type Fetcher, type FetcherOptions } from '../../../src/feeds/fetch/fetcher.js';
 import { rssFeed, startFeedServer, type FeedServer } from '../../harness/feed-server.js';
 
 const UA = 'HeraldBot/0.1 (+https://github.com/example/herald)';

@@ -1,6 +1,7 @@
 // The poller against a scripted fetcher, the real parser and an in-memory store, on a fake clock.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FetchError, type FetchOutcome, type Fetcher, type FetchRequest } from '../../../src/feeds/fetch/fetcher.js';
+import { FetchError } from '../../../src/feeds/fetch/fetch-error.js';
+import type { FetchOutcome, Fetcher, FetchRequest } from '../../../src/feeds/fetch/fetcher.js';
 import { FeedParseError, parseFeed } from '../../../src/feeds/parse/feed.js';
 import { Poller, type PollerDeps } from '../../../src/feeds/poll/poller.js';
 import { DAY_MS, DISABLE_AFTER_MS, MINUTE_MS } from '../../../src/feeds/poll/scheduler.js';
