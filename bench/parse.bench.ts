@@ -2,8 +2,8 @@
 // Run: npx tsx bench/parse.bench.ts   (or npm run bench -- parse)
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ParsePool } from '../src/feeds/parse-pool.js';
-import { parseFeed, type FeedParser } from '../src/feeds/parse.js';
+import { ParsePool } from '../src/feeds/parse/pool.js';
+import { parseFeed, type FeedParser } from '../src/feeds/parse/feed.js';
 
 const corpusDir = fileURLToPath(new URL('../../shared/feeds/', import.meta.url));
 

@@ -13,11 +13,11 @@ import type { LookupFunction } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isBlockedAddress } from '../src/feeds/address-guard.js';
-import { createCachingLookup } from '../src/feeds/dns-cache.js';
-import { createFetcher } from '../src/feeds/fetcher.js';
-import { ParsePool } from '../src/feeds/parse-pool.js';
-import { Poller, type CycleReport } from '../src/feeds/poller.js';
+import { isBlockedAddress } from '../src/feeds/fetch/address-guard.js';
+import { createCachingLookup } from '../src/feeds/fetch/dns-cache.js';
+import { createFetcher } from '../src/feeds/fetch/fetcher.js';
+import { ParsePool } from '../src/feeds/parse/pool.js';
+import { Poller, type CycleReport } from '../src/feeds/poll/poller.js';
 import { silentLogger } from '../src/log.js';
 import { openStore } from '../src/repositories.js';
 

@@ -3,7 +3,7 @@ import { matchableItem } from '../src/alerts/matchable-item.js';
 import type { Command } from '../src/discord/command.js';
 import { UserFacingError } from '../src/errors.js';
 import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';
-import { canonicalLink } from '../src/feeds/canonical-link.js';
+import { canonicalLink } from '../src/feeds/url/canonical-link.js';
 import { evaluatePrepared, PreparedItem } from '../src/match/evaluate.js';
 import type { Query } from '../src/match/query.js';
 import { codeSpan, inlineMarkdown } from '../src/text/discord-markdown.js';

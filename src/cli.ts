@@ -3,9 +3,12 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { matchableItem } from './alerts/matchable-item.js';
 import { REPOSITORY_URL } from './config/config.js';
-import { FeedProblem, normaliseFeedUrl } from './feeds/feed-service.js';
-import { createFetcher, FetchError } from './feeds/fetcher.js';
-import { ParsePool, type Parsers } from './feeds/parse-pool.js';
+import { FeedProblem, normaliseFeedUrl } from './feeds/follow/feed-service.js';
+import { FetchError } from './feeds/fetch/fetch-error.js';
+import { createFetcher } from './feeds/fetch/fetcher.js';
+import { ingest, type Ingested } from './feeds/ingest.js';
+import type { FeedParser } from './feeds/parse/feed.js';
+import { ParsePool, type Parsers } from './feeds/parse/pool.js';
 import type { ParsedFeed } from './feeds/types.js';
 import { evaluateQuery } from './match/evaluate.js';
 import { parseQuery, type Query } from './match/query.js';
@@ -47,33 +50,34 @@ export async function runCheck(options: CheckOptions, write: (line: string) => v
     if (!isFile && !hasScheme && !/^[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?(\/|$)/i.test(options.target)) {
       return fail(`no such file: ${options.target} (give a file path or an http(s) URL)`);
     }
-    let body: Buffer;
-    let contentType: string | null = null;
-    if (isFile) {
-      body = readFileSync(options.target);
-      source = options.target;
-    } else {
-      source = normaliseFeedUrl(options.target);
-      const fetcher = createFetcher({ userAgent: `HeraldBot/0.1 check (+${REPOSITORY_URL})`, allowPrivateAddresses: options.allowPrivateAddresses });
-      try {
-        const fetched = await fetcher.fetch({ url: source });
-        if (fetched.kind !== 'ok') return fail(`${source} sent no content`);
-        body = fetched.body;
-        contentType = fetched.contentType;
-        source = fetched.finalUrl;
-      } finally {
-        await fetcher.close();
-      }
-    }
     const pool = options.parsers ? null : new ParsePool({ threads: 1 });
-    let parsed;
+    const parsers = options.parsers ?? pool!;
+    const parse: FeedParser = (body, opts) => parsers.parse(body, opts);
+    let read: { feed: ParsedFeed } | { error: string };
     try {
-      parsed = await (options.parsers ?? pool!).parse(body, { contentType, url: isFile ? null : source });
+      if (isFile) {
+        source = options.target;
+        const parsed = await parse(readFileSync(options.target), { contentType: null, url: null });
+        read = parsed.ok ? { feed: parsed.feed } : { error: parsed.error.message };
+      } else {
+        source = normaliseFeedUrl(options.target);
+        const fetcher = createFetcher({ userAgent: `HeraldBot/0.1 check (+${REPOSITORY_URL})`, allowPrivateAddresses: options.allowPrivateAddresses });
+        let ingested: Ingested;
+        try {
+          ingested = await ingest(fetcher, parse, { url: source });
+        } finally {
+          await fetcher.close();
+        }
+        if (ingested.kind === 'parsed') read = { feed: ingested.feed };
+        else if (ingested.kind === 'unparsed') read = { error: ingested.error.message };
+        else read = { error: `${source} sent no content` };
+        source = ingested.fetched.finalUrl;
+      }
     } finally {
       await pool?.close();
     }
-    if (!parsed.ok) return fail(parsed.error.message);
-    feed = parsed.feed;
+    if ('error' in read) return fail(read.error);
+    feed = read.feed;
   } catch (error) {
     if (error instanceof FetchError || error instanceof FeedProblem) return fail(error.message);
     return fail(error instanceof Error ? error.message : String(error));

@@ -1,9 +1,9 @@
 import type { AlertService } from './alerts/alert-service.js';
 import type { Config } from './config/config.js';
-import type { FeedService } from './feeds/feed-service.js';
-import type { Fetcher } from './feeds/fetcher.js';
-import type { Parsers } from './feeds/parse-pool.js';
-import type { Poller } from './feeds/poller.js';
+import type { FeedService } from './feeds/follow/feed-service.js';
+import type { Fetcher } from './feeds/fetch/fetcher.js';
+import type { Parsers } from './feeds/parse/pool.js';
+import type { Poller } from './feeds/poll/poller.js';
 import type { Logger } from './log.js';
 import type { SubscriptionService } from './match/subscription-service.js';
 import type { RatingService } from './ratings/rating-service.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runCheck } from '../src/cli.js';
-import { ParsePool } from '../src/feeds/parse-pool.js';
+import { ParsePool } from '../src/feeds/parse/pool.js';
 import { buildHerald, type BuiltHerald } from './harness/built.js';
 import { rssFeed, startFeedServer, type FeedServer } from './harness/feed-server.js';
 
@@ -117,7 +117,9 @@ describe('herald check', () => {
   });
 });
 
-describe('herald check on every corpus feed', () => {
+// The whole corpus is parsed by test/feeds/parse/corpus.test.ts; here the CLI's output shape is checked on a handful:
+// the first file of each kind in the manifest (atom, rss2, rdf, json, encoding, malformed, other).
+describe('herald check on a sample of corpus feeds', () => {
   const corpus = join(process.cwd(), '..', 'shared', 'feeds');
   const manifest = join(corpus, 'MANIFEST.tsv');
   const present = (() => {
@@ -129,16 +131,18 @@ describe('herald check on every corpus feed', () => {
   })();
 
   it.skipIf(!present)('prints items or one error line for each file, never a stack trace (needs ../shared/feeds)', async () => {
-    const paths = present!.trim().split('\n').slice(1).map((line) => line.split('\t')[0]!);
-    expect(paths.length).toBeGreaterThan(800);
-    let ok = 0;
-    // One worker pool for all 800 files (each check would otherwise start and stop its own).
+    const byKind = new Map<string, string>();
+    for (const line of present!.trim().split('\n').slice(1)) {
+      const [path, , , , kind] = line.split('\t');
+      if (path && kind && !byKind.has(kind)) byKind.set(kind, path);
+    }
+    const sample = [...byKind.entries()];
+    expect(sample.length).toBeGreaterThanOrEqual(5);
     const parsers = new ParsePool({ threads: 1 });
     onTestFinished(() => parsers.close());
-    for (const path of paths) {
+    for (const [kind, path] of sample) {
       const { code, lines } = await check({ target: join(corpus, path), json: true, parsers });
       if (code === 0) {
-        ok++;
         for (const line of lines) expect(Object.keys(JSON.parse(line))).toEqual(expect.arrayContaining(['id', 'title', 'link', 'published', 'image', 'author', 'categories']));
       } else {
         expect(lines, path).toHaveLength(1);
@@ -146,8 +150,8 @@ describe('herald check on every corpus feed', () => {
         expect(error, path).toMatch(/^[^\n]+$/);
         expect(error, path).not.toMatch(/\bat .*:\d+:\d+/);
       }
+      // Well-formed feeds of the main formats print their items.
+      if (['atom', 'rss2', 'rdf', 'json'].includes(kind)) expect(code, path).toBe(0);
     }
-    console.log(`herald check: ${ok} of ${paths.length} corpus files printed items, the rest one error line each`);
-    expect(ok).toBeGreaterThan(paths.length * 0.9);
   });
 });

@@ -1,5 +1,5 @@
 import { deferPrivately, fitMessage, replyPrivately } from '../../src/discord/reply.js';
-import { FeedProblem } from '../../src/feeds/feed-service.js';
+import { FeedProblem } from '../../src/feeds/follow/feed-service.js';
 import { inlineMarkdown } from '../../src/text/discord-markdown.js';
 import { title, type FeedSubcommand } from './shared.js';
 

@@ -1,5 +1,5 @@
 import { replyPrivately } from '../../src/discord/reply.js';
-import { buildOpml } from '../../src/feeds/opml.js';
+import { buildOpml } from '../../src/feeds/parse/opml.js';
 import { plural, type FeedSubcommand } from './shared.js';
 
 const EXPORT_FILENAME = 'herald-feeds.opml';

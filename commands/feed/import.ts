@@ -1,7 +1,7 @@
 import { downloadAttachment } from '../../src/discord/attachment.js';
 import { deferPrivately, fitMessage, serialReply } from '../../src/discord/reply.js';
 import { UserFacingError } from '../../src/errors.js';
-import type { ImportSummary } from '../../src/feeds/feed-service.js';
+import type { ImportSummary } from '../../src/feeds/follow/feed-service.js';
 import { inlineMarkdown } from '../../src/text/discord-markdown.js';
 import { plural, type FeedSubcommand } from './shared.js';
 

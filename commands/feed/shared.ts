@@ -1,8 +1,8 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { UserFacingError } from '../../src/errors.js';
-import { discordTime } from '../../src/feeds/health.js';
+import { discordTime } from '../../src/discord/feed-health.js';
 import type { FeedRecord } from '../../src/feeds/records.js';
-import { formatDuration } from '../../src/feeds/scheduler.js';
+import { formatDuration } from '../../src/feeds/poll/scheduler.js';
 import type { Services } from '../../src/services.js';
 import { inlineMarkdown } from '../../src/text/discord-markdown.js';
 

@@ -1,5 +1,5 @@
 import { fitMessage, replyPrivately } from '../../src/discord/reply.js';
-import { discordTime, feedHealth } from '../../src/feeds/health.js';
+import { discordTime, feedHealth } from '../../src/discord/feed-health.js';
 import { inlineMarkdown } from '../../src/text/discord-markdown.js';
 import { followedUrl, nextPoll, plural, title, type FeedSubcommand } from './shared.js';
 

@@ -1,4 +1,4 @@
-import type { FeedService } from '../feeds/feed-service.js';
+import type { FeedService } from '../feeds/follow/feed-service.js';
 import type { FeedItem } from '../feeds/types.js';
 import type { DiscordRest } from '../discord/rest.js';
 import type { Logger } from '../log.js';

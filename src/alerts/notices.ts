@@ -1,5 +1,5 @@
 import { Routes } from 'discord.js';
-import type { FeedService } from '../feeds/feed-service.js';
+import type { FeedService } from '../feeds/follow/feed-service.js';
 import type { Logger } from '../log.js';
 import type { SubscriptionService } from '../match/subscription-service.js';
 import type { FeedRecord } from '../feeds/records.js';

@@ -1,4 +1,4 @@
-import type { FeedService } from '../feeds/feed-service.js';
+import type { FeedService } from '../feeds/follow/feed-service.js';
 import type { MatchableItem } from '../match/item.js';
 import type { SubscriptionService } from '../match/subscription-service.js';
 import type { FeedRecord } from '../feeds/records.js';

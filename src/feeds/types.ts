@@ -7,6 +7,11 @@ export interface FeedItem {
   title: string;
   /** Summary as HTML from the feed (description / summary / content snippet). Untrusted. */
   summaryHtml: string;
+  /**
+   * The summary's visible text (tags dropped, entities decoded): what the item is matched and summarised on,
+   * computed once by the parser. Absent only on items stored before it existed: read it through summaryTextOf.
+   */
+  summaryText?: string;
   author: string | null;
   categories: string[];
   /** Absolute image URL (media:thumbnail / media:content / enclosure image / first <img>), or null. */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Command } from '../../src/discord/command.js';
 import { handleInteraction } from '../../src/discord/interactions.js';
 import { UserFacingError } from '../../src/errors.js';
-import { FeedProblem } from '../../src/feeds/feed-service.js';
+import { FeedProblem } from '../../src/feeds/follow/feed-service.js';
 import { SubscriptionProblem } from '../../src/match/subscription-service.js';
 import type { Services } from '../../src/services.js';
 import { STORE_UNAVAILABLE_REPLY, StoreUnavailableError } from '../../src/store/errors.js';

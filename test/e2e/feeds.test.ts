@@ -13,9 +13,9 @@ import { PermissionFlagsBits } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-import { isBlockedAddress } from '../../src/feeds/address-guard.js';
-import { parseOpml } from '../../src/feeds/opml.js';
-import { DISABLE_AFTER_MS } from '../../src/feeds/scheduler.js';
+import { isBlockedAddress } from '../../src/feeds/fetch/address-guard.js';
+import { parseOpml } from '../../src/feeds/parse/opml.js';
+import { DISABLE_AFTER_MS } from '../../src/feeds/poll/scheduler.js';
 import { startFakeDiscord, type FakeDiscord } from '../harness/fake-discord.js';
 import { rssFeed, startFeedServer, type FeedServer } from '../harness/feed-server.js';
 

@@ -9,7 +9,7 @@ import { PermissionFlagsBits } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MEMBER_FETCH_CONCURRENCY, startApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-import { buildOpml } from '../../src/feeds/opml.js';
+import { buildOpml } from '../../src/feeds/parse/opml.js';
 import { startFakeDiscord, type FakeDiscord } from '../harness/fake-discord.js';
 import { rssFeed, startFeedServer, type FeedServer } from '../harness/feed-server.js';
 

@@ -3,8 +3,8 @@
 // Real Poller, AlertService, SubscriptionService and parser over a memory store whose namespaces can "go down".
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AlertService } from '../../src/alerts/alert-service.js';
-import type { FetchOutcome, Fetcher } from '../../src/feeds/fetcher.js';
-import { Poller } from '../../src/feeds/poller.js';
+import type { FetchOutcome, Fetcher } from '../../src/feeds/fetch/fetcher.js';
+import { Poller } from '../../src/feeds/poll/poller.js';
 import { silentLogger } from '../../src/log.js';
 import { SubscriptionService } from '../../src/match/subscription-service.js';
 import { StoreUnavailableError } from '../../src/store/errors.js';

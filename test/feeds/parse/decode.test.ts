@@ -1,0 +1,118 @@
+import iconv from 'iconv-lite';
+import { describe, expect, it } from 'vitest';
+import { decodeFeedBytes } from '../../../src/feeds/parse/decode.js';
+
+const enc = (s: string, e: string): Uint8Array => new Uint8Array(iconv.encode(s, e));
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+const cat = (...parts: Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+};
+
+const RU = 'Новости: Путин и Зеленский';
+const JA = '東京で地震、震度５弱を観測';
+const KO = '북한 미사일 발사';
+const ZH_T = '臺灣新聞報導';
+const ZH_S = '中国新闻报道';
+
+describe('decodeFeedBytes', () => {
+  it('decodes windows-1251 declared in the XML declaration', () => {
+    const body = enc(`<?xml version="1.0" encoding="windows-1251"?><rss><channel><title>${RU}</title></channel></rss>`, 'win1251');
+    const { text, encoding } = decodeFeedBytes(body);
+    expect(encoding).toBe('windows-1251');
+    expect(text).toContain(RU);
+    expect(text).not.toContain('\ufffd');
+  });
+
+  it('decodes Shift_JIS, EUC-KR, Big5, GB2312, KOI8-R from the declaration', () => {
+    for (const [label, codec, sample] of [
+      ['Shift_JIS', 'shift_jis', JA],
+      ['EUC-JP', 'euc-jp', JA],
+      ['EUC-KR', 'euc-kr', KO],
+      ['Big5', 'big5', ZH_T],
+      ['GB2312', 'gb2312', ZH_S],
+      ['KOI8-R', 'koi8-r', RU],
+      ['IBM866', 'ibm866', RU],
+    ] as const) {
+      const body = enc(`<?xml version="1.0" encoding="${label}"?>\n<rss><channel><title>${sample}</title></channel></rss>`, codec);
+      const { text } = decodeFeedBytes(body);
+      expect(text, label).toContain(sample);
+    }
+  });
+
+  it('lets the Content-Type charset win over the XML declaration', () => {
+    const body = enc(`<?xml version="1.0" encoding="iso-8859-1"?><rss><title>${RU}</title></rss>`, 'win1251');
+    const { text, encoding } = decodeFeedBytes(body, 'application/rss+xml; charset="windows-1251"');
+    expect(encoding).toBe('windows-1251');
+    expect(text).toContain(RU);
+  });
+
+  it('ignores a Content-Type "utf-8" that the bytes contradict', () => {
+    const body = enc(`<?xml version="1.0" encoding="Shift_JIS"?><rss><title>${JA}</title></rss>`, 'shift_jis');
+    expect(decodeFeedBytes(body, 'text/xml; charset=utf-8').text).toContain(JA);
+  });
+
+  it('honours BOMs over every declaration', () => {
+    const xml = `<?xml version="1.0" encoding="windows-1252"?><rss><title>${RU} ${JA}</title></rss>`;
+    const u8 = decodeFeedBytes(cat(new Uint8Array([0xef, 0xbb, 0xbf]), utf8(xml)), 'text/xml; charset=iso-8859-1');
+    expect(u8.encoding).toBe('utf-8');
+    expect(u8.text.startsWith('<?xml')).toBe(true);
+    expect(u8.text).toContain(JA);
+    const le = decodeFeedBytes(cat(new Uint8Array([0xff, 0xfe]), enc(xml, 'utf16le')));
+    expect(le.encoding).toBe('utf-16le');
+    expect(le.text.startsWith('<?xml')).toBe(true);
+    expect(le.text).toContain(RU);
+    const be = decodeFeedBytes(cat(new Uint8Array([0xfe, 0xff]), enc(xml, 'utf16be')));
+    expect(be.encoding).toBe('utf-16be');
+    expect(be.text).toContain(JA);
+  });
+
+  it('detects UTF-16/32 without a BOM from the "<?xml" byte pattern', () => {
+    const xml = `<?xml version="1.0" encoding="utf-16"?><rss><title>${KO}</title></rss>`;
+    expect(decodeFeedBytes(enc(xml, 'utf16be')).text).toContain(KO);
+    expect(decodeFeedBytes(enc(xml, 'utf16le')).text).toContain(KO);
+    expect(decodeFeedBytes(enc(xml, 'utf32be')).text).toContain(KO);
+    expect(decodeFeedBytes(enc(xml, 'utf32le')).encoding).toBe('utf-32le');
+  });
+
+  it('ignores a UTF-16 declaration on 8-bit bytes', () => {
+    const { text, encoding } = decodeFeedBytes(utf8(`<?xml version="1.0" encoding="UTF-16"?><rss><title>${RU}</title></rss>`));
+    expect(encoding).toBe('utf-8');
+    expect(text).toContain(RU);
+  });
+
+  it('falls back to UTF-8 when valid, else windows-1252', () => {
+    expect(decodeFeedBytes(utf8(`<rss><title>${JA}</title></rss>`)).encoding).toBe('utf-8');
+    const latin = enc('<rss><title>Café “quoted” – naïve €5</title></rss>', 'windows-1252');
+    const out = decodeFeedBytes(latin);
+    expect(out.encoding).toBe('windows-1252');
+    expect(out.text).toContain('Café “quoted” – naïve €5');
+  });
+
+  it('reads "iso-8859-1" as windows-1252 (smart quotes survive)', () => {
+    const body = enc('<?xml version="1.0" encoding="ISO-8859-1"?><rss><title>“Euro” €</title></rss>', 'windows-1252');
+    const out = decodeFeedBytes(body);
+    expect(out.encoding).toBe('windows-1252');
+    expect(out.text).toContain('“Euro” €');
+  });
+
+  it('treats "utf-8" declared over latin-1 bytes as windows-1252, but keeps mostly-UTF-8 text', () => {
+    const lie = enc('<?xml version="1.0" encoding="utf-8"?><rss><title>Größe Straße Café</title></rss>', 'windows-1252');
+    expect(decodeFeedBytes(lie).text).toContain('Größe Straße Café');
+    const mostly = cat(utf8('<?xml version="1.0" encoding="utf-8"?><rss><title>東京 Größe Straße Café'), new Uint8Array([0xff]), utf8('</title></rss>'));
+    const out = decodeFeedBytes(mostly);
+    expect(out.encoding).toBe('utf-8');
+    expect(out.text).toContain('東京 Größe');
+  });
+
+  it('handles empty and unknown labels without throwing', () => {
+    expect(decodeFeedBytes(new Uint8Array())).toEqual({ text: '', encoding: 'utf-8' });
+    const { text } = decodeFeedBytes(utf8('<?xml version="1.0" encoding="x-no-such-charset"?><rss/>'), 'text/xml; charset=bogus');
+    expect(text).toContain('<rss/>');
+  });
+});
