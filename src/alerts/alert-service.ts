@@ -3,8 +3,9 @@ import { DiscordAPIError, Routes, type REST } from 'discord.js';
 import type { Logger } from '../log.js';
 import type { FeedItem } from '../feeds/types.js';
 import type { FeedService } from '../feeds/feed-service.js';
-import { highlightRanges } from '../match/highlight.js';
+import { asWritten, highlightRanges } from '../match/highlight.js';
 import type { MatchableItem } from '../match/item.js';
+import type { MatchedTerm } from '../match/matched-term.js';
 import type { SubscriptionService } from '../match/subscription-service.js';
 import { RATING_EMOJIS } from '../ratings/rating.js';
 import type { AlertRecord, FeedRecord, OutboxEntry } from '../store/records.js';
@@ -116,7 +117,7 @@ export class AlertService {
   /** The outbox entries (one per channel) an item produces; empty when nothing matches or all were posted. */
   async compose(feed: FeedRecord, item: FeedItem): Promise<OutboxEntry[]> {
     const matchable = matchableItem(item, feed);
-    const byChannel = new Map<string, { guildId: string; subscriptionIds: string[]; terms: string[] }>();
+    const byChannel = new Map<string, { guildId: string; subscriptionIds: string[]; terms: MatchedTerm[] }>();
     const follows = new Map<string, boolean>();
     // a guild's regexes run only on items of feeds it follows
     for (const matched of this.deps.subscriptions.matchAlternatives(matchable, { guildFollows: (guildId) => this.deps.feeds.isFollowedBy(guildId, feed.url) })) {
@@ -130,7 +131,7 @@ export class AlertService {
         if (!group) byChannel.set(sub.channelId, (group = { guildId: sub.guildId, subscriptionIds: [], terms: [] }));
         // a subscription is listed once per alternative of its query that matched
         if (!group.subscriptionIds.includes(subscriptionId)) group.subscriptionIds.push(subscriptionId);
-        for (const term of matched.terms) if (!group.terms.includes(term)) group.terms.push(term);
+        for (const term of matched.terms) if (!group.terms.some((t) => t.text === term.text)) group.terms.push(term);
       }
     }
 
@@ -138,7 +139,9 @@ export class AlertService {
     const keys = storyKeys(item);
     const summary = summarize(matchable.summaryText, { title: item.title });
     for (const [channelId, group] of byChannel) {
-      group.terms = group.terms.map((term) => asWritten(term, item.title, summary));
+      // the terms as the story spells them: listed under "Matched" and bolded where they occur
+      const written = group.terms.map((term) => asWritten(term, item.title, summary));
+      const terms = written.map((term) => term.text);
       const already = await this.postedMessage(channelId, keys);
       if (already) {
         this.deps.log.info({ event: 'alert.duplicate', guild: group.guildId, channel: channelId, feed: feed.url, item: item.id, message: already }, 'story already posted here');
@@ -147,15 +150,15 @@ export class AlertService {
       const embed = buildAlertEmbed(
         {
           headline: item.title,
-          headlineHighlights: highlightRanges(item.title, group.terms),
+          headlineHighlights: highlightRanges(item.title, written),
           link: item.link,
           summary,
-          highlights: highlightRanges(summary, group.terms),
+          highlights: highlightRanges(summary, written),
           image: item.image,
           published: item.published,
           feedTitle: feed.title,
           feedSiteUrl: feed.siteUrl,
-          terms: group.terms,
+          terms,
         },
         { count: 0, average: null },
       );
@@ -168,7 +171,7 @@ export class AlertService {
         itemId: item.id,
         title: item.title,
         link: item.link,
-        terms: group.terms,
+        terms,
         subscriptionIds: group.subscriptionIds,
         embed,
         nonce: nonceFor(key),
@@ -354,15 +357,6 @@ export class AlertService {
     log.warn({ event: 'alert.send_failed', ...where, attempts, error: describe(error) }, 'alert send failed; it stays in the outbox and is retried');
     this.scheduleRetry(retry);
   }
-}
-
-/** A matched term as the story spells it ("North Korea", not the query's folded "north korea"), when it is visible. */
-export function asWritten(term: string, ...texts: string[]): string {
-  for (const text of texts) {
-    const range = highlightRanges(text, [term])[0];
-    if (range) return text.slice(range.start, range.end);
-  }
-  return term;
 }
 
 export function describe(error: unknown): string {
