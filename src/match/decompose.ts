@@ -3,8 +3,7 @@
  * alternatives, not queries. This module says which alternatives a query has (each distinct one once), how each is
  * keyed, and what it reports when it matches. It knows nothing of postings or items.
  */
-import type { MatchedTerm } from './matched-term.js';
-import { matchedTerm } from './matched-term.js';
+import { matchedTerm, phraseKeyOf, type MatchedTerm } from './matched-term.js';
 import type { Alternative, PhraseTerm, Query, Term } from './query.js';
 
 /** A string in one piece: keys kept in maps are flat, not trees of concatenations (3–4 objects each). */
@@ -14,8 +13,7 @@ export function flat(...parts: string[]): string {
 
 /** The key a phrase is looked up under: its tokens joined by one space, `*` after a prefix phrase's stem. */
 export function phraseKey(t: PhraseTerm): string {
-  const k = t.words.join(' ');
-  return t.prefix ? flat(k, '*') : k;
+  return phraseKeyOf(t.words, t.prefix);
 }
 
 /** An alternative of one positive phrase: the phrase occurring in a field of its scope is the whole match. */
@@ -60,12 +58,15 @@ function alternativeKey(a: Alternative): string {
   return a.terms.map(termKey).join('');
 }
 
-/** What an alternative reports when it matches: its positive terms, deduped by text, in query order; frozen. */
-export function reportedTerms(a: Alternative): readonly MatchedTerm[] {
+/**
+ * What an alternative reports when it matches: its positive terms, deduped by text, in query order; frozen.
+ * `keyOf` gives the index's own copy of a phrase's key, so the terms hold no strings of their own.
+ */
+export function reportedTerms(a: Alternative, keyOf: (key: string) => string): readonly MatchedTerm[] {
   const out: MatchedTerm[] = [];
   for (const t of a.terms) {
     if (t.negated) continue;
-    const m = matchedTerm(t);
+    const m = t.kind === 'phrase' ? matchedTerm(t, keyOf(phraseKey(t))) : matchedTerm(t);
     if (!out.some((o) => o.text === m.text)) out.push(m);
   }
   return Object.freeze(out);

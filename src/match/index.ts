@@ -175,7 +175,7 @@ export class SubscriptionIndex {
     if (isExact(a)) {
       const t = a.terms[0] as PhraseTerm;
       const node = this.presearcher.post(phraseKey(t), posting(gi, false, scopeMask(t.scope)));
-      node.exactTerms ??= reportedTerms(a);
+      node.exactTerms ??= reportedTerms(a, () => node.key);
       group = new Group(gi, key, id, node, node.exactTerms, undefined, false);
     } else {
       const posted = this.postingPhrase(a);
@@ -183,7 +183,10 @@ export class SubscriptionIndex {
       if (posted) node = this.presearcher.post(phraseKey(posted), posting(gi, true, scopeMask(posted.scope)));
       else this.unposted.add(gi);
       const hasRegex = a.terms.some((t) => t.kind === 'regex');
-      group = new Group(gi, key, id, node, reportedTerms(a), compileChecks(a, posted, this.presearcher), hasRegex);
+      const checks = compileChecks(a, posted, this.presearcher);
+      // after posting and compiling: every positive phrase has its node, whose key the terms share
+      const terms = reportedTerms(a, (k) => this.presearcher.keyOf(k));
+      group = new Group(gi, key, id, node, terms, checks, hasRegex);
     }
     this.groups[gi] = group;
     return group;

@@ -97,6 +97,11 @@ export class Presearcher {
     return p === undefined ? 0 : typeof p === 'number' ? 1 : p.length;
   }
 
+  /** The presearcher's own copy of a key it holds (else the key given): terms reported by the index share it. */
+  keyOf(key: string): string {
+    return this.nodes.get(key)?.key ?? key;
+  }
+
   /** Posts a group's code under a key. */
   post(key: string, code: number): KeyNode {
     const n = this.node(key);
