@@ -3,8 +3,8 @@
  * alternatives, not queries. This module says which alternatives a query has (each distinct one once), how each is
  * keyed, and what it reports when it matches. It knows nothing of postings or items.
  */
-import { matchedTerm, phraseKeyOf, type MatchedTerm } from './matched-term.js';
-import type { Alternative, PhraseTerm, Query, Term } from './query.js';
+import { phraseKeyOf, termRef, type TermRef } from './matched-term.js';
+import { formatTermText, type Alternative, type PhraseTerm, type Query, type Term } from './query.js';
 
 /** A string in one piece: keys kept in maps are flat, not trees of concatenations (3–4 objects each). */
 export function flat(...parts: string[]): string {
@@ -62,12 +62,15 @@ function alternativeKey(a: Alternative): string {
  * What an alternative reports when it matches: its positive terms, deduped by text, in query order; frozen.
  * `keyOf` gives the index's own copy of a phrase's key, so the terms hold no strings of their own.
  */
-export function reportedTerms(a: Alternative, keyOf: (key: string) => string): readonly MatchedTerm[] {
-  const out: MatchedTerm[] = [];
+export function reportedTerms(a: Alternative, keyOf: (key: string) => string): readonly TermRef[] {
+  const out: TermRef[] = [];
+  const texts: string[] = [];
   for (const t of a.terms) {
     if (t.negated) continue;
-    const m = t.kind === 'phrase' ? matchedTerm(t, keyOf(phraseKey(t))) : matchedTerm(t);
-    if (!out.some((o) => o.text === m.text)) out.push(m);
+    const text = formatTermText(t);
+    if (texts.includes(text)) continue;
+    texts.push(text);
+    out.push(termRef(t, t.kind === 'phrase' ? keyOf(phraseKey(t)) : ''));
   }
-  return Object.freeze(out);
+  return Object.freeze(out.slice()); // a copy is exactly as long: a pushed-to array keeps room for 16 more
 }

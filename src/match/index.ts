@@ -21,7 +21,7 @@ import { decompose, isExact, phraseKey, reportedTerms, specificity } from './dec
 import { compileChecks, confirms, releaseChecks, type CheckList } from './candidate.js';
 import { PreparedItem, scopeMask } from './evaluate.js';
 import type { MatchableItem } from './item.js';
-import type { MatchedTerm } from './matched-term.js';
+import { resolveTerm, type MatchedTerm, type TermRef } from './matched-term.js';
 import { append, Candidates, CANDIDATE, ELIGIBLE, HIT, posting, Presearcher, type KeyNode } from './presearch.js';
 import type { Alternative, PhraseTerm, Query } from './query.js';
 
@@ -54,23 +54,32 @@ class Group implements AlternativeMatch {
   placed = 0;
   /** for an alternative with a regex: its owners and how many of its subscriptions each holds */
   owners: Map<string, number> | undefined = undefined;
-  private texts: readonly string[] | undefined = undefined;
+  private resolved: { terms: readonly MatchedTerm[]; texts: readonly string[] } | undefined = undefined;
   constructor(
     readonly index: number,
     readonly key: string,
     id: string,
     /** the node it is posted under; null: checked for every item (it has no positive phrase) */
     readonly postedUnder: KeyNode | null,
-    readonly terms: readonly MatchedTerm[],
+    /** its reported terms as kept (phrase keys shared with the presearcher) */
+    private readonly reported: readonly TermRef[],
     /** what to check when its posted phrase hits; undefined for an exact alternative */
     readonly checks: CheckList | undefined,
     readonly hasRegex: boolean,
   ) {
     this.members = [id];
   }
-  /** the terms' canonical texts, made on first use (only `match` asks) */
+  /** made the first time the alternative matches, then kept */
+  get terms(): readonly MatchedTerm[] {
+    return (this.resolved ??= this.resolve()).terms;
+  }
+  /** the terms' canonical texts (for `match`) */
   termTexts(): readonly string[] {
-    return (this.texts ??= Object.freeze(this.terms.map((t) => t.text)));
+    return (this.resolved ??= this.resolve()).texts;
+  }
+  private resolve(): { terms: readonly MatchedTerm[]; texts: readonly string[] } {
+    const terms = this.reported.map(resolveTerm);
+    return { terms: Object.freeze(terms), texts: Object.freeze(terms.map((t) => t.text)) };
   }
 }
 

@@ -1,9 +1,12 @@
 /**
  * A term of a matched alternative, as a structured value: what the alert lists ("Matched") and what highlighting
  * looks for, so neither re-parses a printed query. Only positive terms match, so there is no operator; highlighting
- * bolds the term in every shown text, so the scope is not kept either. The index holds one per term of every
- * alternative, so a phrase keeps only its lookup key (shared with the index) and derives its tokens from it.
+ * bolds the term in every shown text, so the scope is not kept either.
+ *
+ * The index keeps each alternative's terms as TermRefs (a phrase is its lookup key, the very string the index holds,
+ * so terms cost no memory of their own) and makes the MatchedTerms of an alternative the first time it matches.
  */
+import { joinTokens } from './normalise.js';
 import { formatTermText, type Term } from './query.js';
 
 export class PhraseMatch {
@@ -51,12 +54,25 @@ export function phraseKeyOf(words: readonly string[], prefix: boolean): string {
   return prefix ? [k, '*'].join('') : k;
 }
 
-/** The matched form of a term; `key` may pass the index's own copy of the phrase key, so it is not held twice. */
-export function matchedTerm(t: Term, key?: string): MatchedTerm {
-  const text = formatTermText(t);
-  if (t.kind === 'regex') return new RegexMatch(flatCopy(text), t.source, t.flags.replace(/[^ims]/g, ''));
-  const k = key ?? phraseKeyOf(t.words, t.prefix);
-  return new PhraseMatch(text === k ? k : flatCopy(text), k);
+/** A term as the index keeps it: a phrase's key (pass the index's own copy) or a regex. */
+export type TermRef = string | RegexMatch;
+
+export function termRef(t: Term, key: string): TermRef {
+  return t.kind === 'regex' ? new RegexMatch(flatCopy(formatTermText(t)), t.source, t.flags.replace(/[^ims]/g, '')) : key;
+}
+
+/** The matched form of a kept term; its text is the canonical one (formatTermText). */
+export function resolveTerm(ref: TermRef): MatchedTerm {
+  if (typeof ref !== 'string') return ref;
+  const prefix = ref.endsWith('*');
+  const words = (prefix ? ref.slice(0, -1) : ref).split(' ');
+  const text = joinTokens(words) + (prefix ? '*' : '');
+  return new PhraseMatch(text === ref ? ref : flatCopy(text), ref);
+}
+
+/** The matched form of a term, straight from the query. */
+export function matchedTerm(t: Term): MatchedTerm {
+  return resolveTerm(termRef(t, t.kind === 'phrase' ? phraseKeyOf(t.words, t.prefix) : ''));
 }
 
 /** A phrase that matches exactly these tokens: a term as the story spells it. */

@@ -15,7 +15,7 @@
  */
 import { ALL_FIELDS, FIELD_ORDER, type PreparedItem } from './evaluate.js';
 import { flat } from './decompose.js';
-import type { MatchedTerm } from './matched-term.js';
+import type { TermRef } from './matched-term.js';
 
 type Postings = number | number[];
 
@@ -33,7 +33,7 @@ export class KeyNode {
   constructor(readonly key: string) {}
   postings: Postings | undefined = undefined;
   /** the terms of the exact alternatives posted here, shared by their groups */
-  exactTerms: readonly MatchedTerm[] | undefined = undefined;
+  exactTerms: readonly TermRef[] | undefined = undefined;
   /** indexed keys this key is a proper token-prefix of: windows worth extending */
   longerKeys = 0;
   /** prefix phrases whose tokens before the stem are this key */
