@@ -88,8 +88,9 @@ export class Presearcher {
   private readonly stemCache = new Map<string, KeyNode[] | null>();
   /** the number of the item being probed: nodes stamped with it were seen in it */
   private itemNo = 0;
-  /** where the probe in progress marks its hits */
-  private out!: Candidates;
+  /** where the probe in progress marks its hits: the Candidates' arrays, held here for the hot loop */
+  private marks = new Uint8Array(0);
+  private marked: number[] = [];
 
   /** How many postings a key has: the presearcher posts an alternative under its least posted phrase. */
   postingCount(key: string): number {
@@ -153,7 +154,8 @@ export class Presearcher {
    */
   probe(prepared: PreparedItem, out: Candidates): number {
     const itemNo = ++this.itemNo;
-    this.out = out;
+    this.marks = out.state;
+    this.marked = out.touched;
     const nodes = this.nodes;
     const rootStems = this.rootStems > 0;
     for (let f = 0; f < FIELD_ORDER.length; f++) {
@@ -169,7 +171,16 @@ export class Presearcher {
           for (let j = i; ; ) {
             const n = nodes.get(key);
             if (n === undefined) break;
-            this.reached(n, bit, itemNo);
+            // reached(n), inline: this loop is the hot path
+            if (n.seenInItem !== itemNo) {
+              n.seenInItem = itemNo;
+              n.seenFields = bit;
+            } else n.seenFields |= bit;
+            const p = n.postings;
+            if (p !== undefined) {
+              if (typeof p === 'number') this.hit(p, bit);
+              else for (let k = 0; k < p.length; k++) this.hit(p[k]!, bit);
+            }
             if (n.stemContexts > 0 && j + 1 < len) this.probeStems(toks[j + 1]!, key + ' ', bit, itemNo);
             if (n.longerKeys === 0 || ++j >= len) break;
             key = key + ' ' + toks[j]!; // a lookup key only: concatenation is cheaper than a flat copy
@@ -197,10 +208,10 @@ export class Presearcher {
     const low = code % GROUP_UNIT;
     if ((low & bit) === 0) return; // not in a field of the term's scope
     const g = (code - low) / GROUP_UNIT;
-    const out = this.out;
-    if (out.state[g] === 0) {
-      out.touched.push(g);
-      out.state[g] = low & NEEDS_CHECK ? CANDIDATE : HIT;
+    const marks = this.marks;
+    if (marks[g] === 0) {
+      this.marked.push(g);
+      marks[g] = low & NEEDS_CHECK ? CANDIDATE : HIT;
     }
   }
 
