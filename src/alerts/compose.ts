@@ -1,5 +1,5 @@
 import type { FeedItem } from '../feeds/types.js';
-import { highlightRanges } from '../match/highlight.js';
+import { asWritten, highlightRanges } from '../match/highlight.js';
 import type { FeedRecord } from '../feeds/records.js';
 import type { OutboxEntry } from './records.js';
 import { buildAlertEmbed } from './embed.js';
@@ -20,14 +20,16 @@ export interface AlertDraft {
 
 /** The outbox entry for one channel: the embed (no votes yet) and what the alert record keeps. Pure. */
 export function composeAlert({ feed, item, channelId, route, summary, storyKeys, now }: AlertDraft): OutboxEntry {
-  const terms = route.terms.map((term) => asWritten(term, item.title, summary));
+  // the terms as the story spells them: listed under "Matched" and bolded where they occur
+  const written = route.terms.map((term) => asWritten(term, item.title, summary));
+  const terms = written.map((term) => term.text);
   const embed = buildAlertEmbed(
     {
       headline: item.title,
-      headlineHighlights: highlightRanges(item.title, terms),
+      headlineHighlights: highlightRanges(item.title, written),
       link: item.link,
       summary,
-      highlights: highlightRanges(summary, terms),
+      highlights: highlightRanges(summary, written),
       image: item.image,
       published: item.published,
       feedTitle: feed.title,
@@ -52,13 +54,4 @@ export function composeAlert({ feed, item, channelId, route, summary, storyKeys,
     createdAt: now.toISOString(),
     attempts: 0,
   };
-}
-
-/** A matched term as the story spells it ("North Korea", not the query's folded "north korea"), when it is visible. */
-export function asWritten(term: string, ...texts: string[]): string {
-  for (const text of texts) {
-    const range = highlightRanges(text, [term])[0];
-    if (range) return text.slice(range.start, range.end);
-  }
-  return term;
 }

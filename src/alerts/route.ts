@@ -1,5 +1,6 @@
 import type { FeedService } from '../feeds/follow/feed-service.js';
 import type { MatchableItem } from '../match/item.js';
+import type { MatchedTerm } from '../match/matched-term.js';
 import type { SubscriptionService } from '../match/subscription-service.js';
 import type { FeedRecord } from '../feeds/records.js';
 
@@ -8,11 +9,11 @@ export interface RouteDeps {
   feeds: Pick<FeedService, 'isFollowedBy'>;
 }
 
-/** Why one channel gets an item: its guild, the subscriptions that matched, and their terms (the query's spelling). */
+/** Why one channel gets an item: its guild, the subscriptions that matched, and their terms (structured, as matched). */
 export interface ChannelRoute {
   guildId: string;
   subscriptionIds: string[];
-  terms: string[];
+  terms: MatchedTerm[];
 }
 
 /**
@@ -34,7 +35,7 @@ export function routeItem(deps: RouteDeps, feed: Pick<FeedRecord, 'url'>, matcha
       if (!group) byChannel.set(sub.channelId, (group = { guildId: sub.guildId, subscriptionIds: [], terms: [] }));
       // a subscription is listed once per alternative of its query that matched
       if (!group.subscriptionIds.includes(subscriptionId)) group.subscriptionIds.push(subscriptionId);
-      for (const term of matched.terms) if (!group.terms.includes(term)) group.terms.push(term);
+      for (const term of matched.terms) if (!group.terms.some((t) => t.text === term.text)) group.terms.push(term);
     }
   }
   return byChannel;

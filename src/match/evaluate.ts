@@ -15,8 +15,12 @@ export interface MatchOutcome {
   explanation: string;
 }
 
-export const FIELD_BITS = { title: 1, summary: 2, category: 4, source: 8, author: 16 } as const;
-export const DEFAULT_SCOPE = FIELD_BITS.title | FIELD_BITS.summary | FIELD_BITS.category;
+/** Fields as bits: a term's scope, and where a phrase was seen, are masks of these. */
+const FIELD_BITS = { title: 1, summary: 2, category: 4, source: 8, author: 16 } as const;
+/** The fields in the order they are probed. */
+export const FIELD_ORDER = [FIELD_BITS.title, FIELD_BITS.summary, FIELD_BITS.category, FIELD_BITS.source, FIELD_BITS.author] as const;
+/** A term without a scope is searched in these. */
+const DEFAULT_SCOPE = FIELD_BITS.title | FIELD_BITS.summary | FIELD_BITS.category;
 export const ALL_FIELDS = 31;
 
 export function scopeMask(scope: Scope | null): number {
@@ -34,7 +38,7 @@ function fieldList(mask: number): string {
   return FIELD_NAMES.filter(([b]) => mask & b).map(([, n]) => n).join(' and ');
 }
 
-export interface Segment {
+interface Segment {
   bit: number;
   tokens: string[];
 }
@@ -154,26 +158,20 @@ export function termFields(t: Term, p: PreparedItem, fields: number): number {
   return mask;
 }
 
-export function termPresent(t: Term, p: PreparedItem): boolean {
+function termPresent(t: Term, p: PreparedItem): boolean {
   return termFields(t, p, scopeMask(t.scope)) !== 0;
 }
 
 /** Does this alternative match? (positives first: cheap rejections before exclusions and regexes) */
-export function evaluateAlternative(a: Alternative, p: PreparedItem): boolean {
+function evaluateAlternative(a: Alternative, p: PreparedItem): boolean {
   for (const t of a.terms) if (!t.negated && t.kind === 'phrase' && !termPresent(t, p)) return false;
   for (const t of a.terms) if (!t.negated && t.kind === 'regex' && !termPresent(t, p)) return false;
   for (const t of a.terms) if (t.negated && termPresent(t, p)) return false;
   return true;
 }
 
-export function alternativeTerms(a: Alternative): string[] {
+function alternativeTerms(a: Alternative): string[] {
   return a.terms.filter((t) => !t.negated).map(formatTermText);
-}
-
-export function regexTermsOf(q: Query): RegexTerm[] {
-  const r: RegexTerm[] = [];
-  for (const a of q.alternatives) for (const t of a.terms) if (t.kind === 'regex') r.push(t);
-  return r;
 }
 
 function opText(t: Term, first: boolean): string {
@@ -221,7 +219,7 @@ function explainMiss(query: Query, p: PreparedItem): string {
         const problem = regexProblem(t.source, t.flags);
         if (problem) brokenMsg ??= `${formatTermText(t)} can't run (${problem}); replace the subscription`;
       }
-      const elsewhere = termFields(t, p, 31 & ~scopeMask(t.scope));
+      const elsewhere = termFields(t, p, ALL_FIELDS & ~scopeMask(t.scope));
       if (elsewhere && t.scope !== null) scopeMsg ??= `"${formatTermText(t)}" only in ${fieldList(elsewhere)} but scoped to ${t.scope}:`;
       else if (elsewhere && t.scope === null)
         scopeMsg ??= `"${formatTermText(t)}" only in ${fieldList(elsewhere)}, which is not searched unless scoped (${fieldList(elsewhere).split(' ')[0]}:)`;

@@ -1,10 +1,12 @@
 /**
- * Where terms occur in a text, for bolding matched terms in an alert. Same normalisation and word rules as
- * matching: "North Korea" highlights "North Korea" in "North Korea's leader" and in "NORTH KORÉA", never
- * "Koreans"; "korea*" highlights the whole word "Koreans"; "/regex/flags" terms highlight their matches
- * (by the same RE2 runner as matching). Terms may carry a scope (`title:`), an operator (`+`/`-`) or quotes: these are
- * ignored here.
+ * Where matched terms occur in a text, for bolding them in an alert and naming them as the story spells them. Takes
+ * the structured terms matching reported (matched-term.ts): nothing is re-parsed. Same normalisation and word rules
+ * as matching: "north korea" highlights "North Korea" in "North Korea's leader" and in "NORTH KORÉA", never
+ * "Koreans"; "korea*" highlights the whole word "Koreans"; regex terms highlight their matches (by the same RE2
+ * runner as matching). The shown texts (the title, the shortened summary) are scanned once per term; the
+ * tokenisation with offsets is made once per text.
  */
+import { exactPhrase, type MatchedTerm } from './matched-term.js';
 import { tokenise, tokeniseWithOffsets, type TokensWithOffsets } from './normalise.js';
 import { regexRanges } from './regex.js';
 
@@ -13,27 +15,16 @@ export interface Range {
   end: number;
 }
 
-const REGEX_TERM = /^\/(.+)\/([a-z]*)$/s;
-const SCOPE_PREFIX = /^(title|summary|source|site|author|category|categories)\s*:/i;
-
-export function highlightRanges(text: string, terms: string[]): Array<{ start: number; end: number }> {
+/** The ranges of the terms in the text: UTF-16 offsets, sorted, overlapping ones merged. */
+export function highlightRanges(text: string, terms: readonly MatchedTerm[]): Range[] {
   const ranges: Range[] = [];
   let toks: TokensWithOffsets | undefined;
-  for (const raw of terms) {
-    let term = raw.trim().replace(/^(?:[+-]|AND\s+|NOT\s+)/, '');
-    term = term.replace(SCOPE_PREFIX, '').trim();
-    const rm = REGEX_TERM.exec(term);
-    if (rm) {
-      ranges.push(...regexRanges(rm[1]!, rm[2]!.replace(/[^ims]/g, ''), text));
+  for (const term of terms) {
+    if (term.kind === 'regex') {
+      ranges.push(...regexRanges(term.source, term.flags, text));
       continue;
     }
-    let prefix = false;
-    term = term.replace(/^["“”„«]|["“”»]$/g, '');
-    if (term.endsWith('*')) {
-      prefix = true;
-      term = term.slice(0, -1).replace(/["“”»]$/, '');
-    }
-    const words = tokenise(term);
+    const words = term.words;
     if (words.length === 0) continue;
     toks ??= tokeniseWithOffsets(text);
     const t = toks.tokens;
@@ -41,7 +32,7 @@ export function highlightRanges(text: string, terms: string[]): Array<{ start: n
     outer: for (let i = 0; i + last < t.length; i++) {
       for (let k = 0; k < last; k++) if (t[i + k] !== words[k]) continue outer;
       const tok = t[i + last]!;
-      if (prefix ? !tok.startsWith(words[last]!) : tok !== words[last]) continue;
+      if (term.prefix ? !tok.startsWith(words[last]!) : tok !== words[last]) continue;
       ranges.push({ start: toks.starts[i]!, end: toks.ends[i + last]! });
     }
   }
@@ -53,4 +44,20 @@ export function highlightRanges(text: string, terms: string[]): Array<{ start: n
     else merged.push({ start: r.start, end: r.end });
   }
   return merged;
+}
+
+/**
+ * A matched term as the story spells it ("North Korea", not the query's folded "north korea"; "Koreans" for
+ * "korea*"): its first occurrence in the first text that has it, as an exact phrase, so highlighting then bolds that
+ * spelling. A term none of the texts shows stays as it is.
+ */
+export function asWritten(term: MatchedTerm, ...texts: string[]): MatchedTerm {
+  for (const text of texts) {
+    const range = highlightRanges(text, [term])[0];
+    if (range) {
+      const written = text.slice(range.start, range.end);
+      return exactPhrase(written, tokenise(written));
+    }
+  }
+  return term;
 }

@@ -35,7 +35,7 @@ const ASCII_ONLY = /^[\x00-\x7f]*$/;
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
 /** Folds one word-ish string (case, diacritics, compatibility forms). May return separators for odd input. */
-export function fold(s: string): string {
+function fold(s: string): string {
   if (ASCII_ONLY.test(s)) return s.toLowerCase();
   return s
     .normalize('NFKD')

@@ -389,7 +389,7 @@ function formatBody(t: Term): string {
   return joinTokens(t.words) + (t.prefix ? '*' : '');
 }
 
-/** Canonical text of one term, without operator or scope: what `terms` lists and highlightRanges accepts. */
+/** Canonical text of one term, without operator or scope: what `terms` lists (MatchedTerm.text). */
 export function formatTermText(t: Term): string {
   return formatBody(t);
 }

@@ -204,7 +204,7 @@ export function checkRegex(source: string, flags: string): RegexProblem | null {
 }
 
 /** Cuts a field for regex evaluation. */
-export function regexInput(text: string): string {
+function regexInput(text: string): string {
   return text.length > REGEX_LIMITS.inputLength ? text.slice(0, REGEX_LIMITS.inputLength) : text;
 }
 

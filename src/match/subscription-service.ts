@@ -16,8 +16,6 @@ export class SubscriptionProblem extends UserFacingError {
   constructor(
     readonly code: SubscriptionProblemCode,
     message: string,
-    /** For syntax errors: where in the query, 0-based. */
-    readonly position?: number,
   ) {
     super(message);
   }
@@ -32,7 +30,7 @@ export interface SubscriptionServiceDeps {
   maxRegexPerGuild?: number;
 }
 
-export const DEFAULT_MAX_REGEX_PER_GUILD = 10;
+const DEFAULT_MAX_REGEX_PER_GUILD = 10;
 
 /** The distinct regexes of a query (pattern + flags; the unit of cost: each runs once per item). */
 export function regexKeysOf(query: Query): Set<string> {
@@ -98,7 +96,7 @@ export class SubscriptionService {
 
   async create(input: { guildId: string; channelId: string; queryText: string; userId: string }): Promise<SubscriptionRecord> {
     const parsed = parseQuery(input.queryText);
-    if (!parsed.ok) throw new SubscriptionProblem('syntax', `${parsed.error.message}. ${parsed.error.hint}`.trim(), parsed.error.position);
+    if (!parsed.ok) throw new SubscriptionProblem('syntax', `${parsed.error.message}. ${parsed.error.hint}`.trim());
     return this.lock.run(input.guildId, async () => {
       const existing = this.listForChannel(input.channelId).find((s) => s.canonical === parsed.canonical);
       if (existing) {

@@ -1,7 +1,10 @@
 // composeAlert: one channel's outbox entry, pure: its key and derived nonce, the terms as the story spells them,
 // the highlighted headline and summary, and no votes yet.
 import { describe, expect, it } from 'vitest';
-import { asWritten, composeAlert } from '../../src/alerts/compose.js';
+import { composeAlert } from '../../src/alerts/compose.js';
+import { asWritten } from '../../src/match/highlight.js';
+import { matchedTerm, type MatchedTerm } from '../../src/match/matched-term.js';
+import { parseQuery } from '../../src/match/query.js';
 import { nonceFor } from '../../src/alerts/outbox.js';
 import { storyKeys } from '../../src/alerts/story-keys.js';
 import { blankFeedRecord } from '../../src/feeds/feed-record.js';
@@ -21,11 +24,17 @@ const item: FeedItem = {
   published: '2026-11-25T07:00:00Z',
 };
 const summary = 'Air defences over Kyiv were busy overnight.';
+/** The term a one-term query matches on. */
+function term(text: string): MatchedTerm {
+  const parsed = parseQuery(text);
+  if (!parsed.ok) throw new Error(parsed.error.message);
+  return matchedTerm(parsed.query.alternatives[0]!.terms[0]!);
+}
 
 describe('composeAlert', () => {
   it('builds the entry for one channel: key, derived nonce, terms as written, highlights, no votes', () => {
     const keys = storyKeys(item);
-    const entry = composeAlert({ feed, item, channelId: 'c1', route: { guildId: 'g1', subscriptionIds: ['s1', 's2'], terms: ['kyiv', 'north korea'] }, summary, storyKeys: keys, now });
+    const entry = composeAlert({ feed, item, channelId: 'c1', route: { guildId: 'g1', subscriptionIds: ['s1', 's2'], terms: [term('kyiv'), term('north korea')] }, summary, storyKeys: keys, now });
     expect(entry.key).toBe(`c1|${keys[0]}`);
     expect(entry.nonce).toBe(nonceFor(entry.key));
     expect(entry.nonce).toHaveLength(25);
@@ -37,7 +46,7 @@ describe('composeAlert', () => {
   });
 
   it('gives the same story in the same channel the same key and nonce, and another channel a different one', () => {
-    const draft = { feed, item, route: { guildId: 'g1', subscriptionIds: ['s1'], terms: ['kyiv'] }, summary, storyKeys: storyKeys(item), now };
+    const draft = { feed, item, route: { guildId: 'g1', subscriptionIds: ['s1'], terms: [term('kyiv')] }, summary, storyKeys: storyKeys(item), now };
     const a = composeAlert({ ...draft, channelId: 'c1' });
     const again = composeAlert({ ...draft, channelId: 'c1', item: { ...item, id: 'other-feed-id' }, now: new Date('2026-11-26T00:00:00Z') });
     const b = composeAlert({ ...draft, channelId: 'c2' });
@@ -49,8 +58,8 @@ describe('composeAlert', () => {
 
 describe('asWritten', () => {
   it("uses the story's spelling from the first text that shows the term, else the term", () => {
-    expect(asWritten('north korea', 'Talks with NORTH KOREA', 'north korea again')).toBe('NORTH KOREA');
-    expect(asWritten('kyiv', 'no match here', 'Kyiv at night')).toBe('Kyiv');
-    expect(asWritten('moscow', 'no match here')).toBe('moscow');
+    expect(asWritten(term('north korea'), 'Talks with NORTH KOREA', 'north korea again').text).toBe('NORTH KOREA');
+    expect(asWritten(term('kyiv'), 'no match here', 'Kyiv at night').text).toBe('Kyiv');
+    expect(asWritten(term('moscow'), 'no match here').text).toBe('moscow');
   });
 });

@@ -80,25 +80,3 @@ describe('AlertService.compose', () => {
     expect(await alerts.compose(feed, item)).toEqual([]);
   });
 });
-
-describe('SubscriptionService lists', () => {
-  it('keeps per-guild and per-channel lists in step with creates and removals', async () => {
-    const a = await subscribe('g1', 'c1', 'Ukraine');
-    const b = await subscribe('g1', 'c2', 'Kyiv');
-    const c = await subscribe('g2', 'c9', 'Kyiv');
-    expect(subscriptions.listForGuild('g1').map((s) => s.id).sort()).toEqual([a.id, b.id].sort());
-    expect(subscriptions.countForGuild('g1')).toBe(2);
-    expect(subscriptions.listForChannel('c9').map((s) => s.id)).toEqual([c.id]);
-    await subscriptions.removeChannel('c2');
-    expect(subscriptions.countForGuild('g1')).toBe(1);
-    expect(subscriptions.listForChannel('c2')).toEqual([]);
-    await subscriptions.remove('g2', c.id);
-    expect(subscriptions.countForGuild('g2')).toBe(0);
-    // a fresh service loads the same lists from the store
-    const again = new SubscriptionService({ store, log: silentLogger, clock, maxPerGuild: 50 });
-    await again.load();
-    expect(again.listForGuild('g1').map((s) => s.id)).toEqual([a.id]);
-    const matched = again.matchAlternatives({ title: 'Ukraine', summary: '', categories: [], source: '', author: '' });
-    expect(matched.flatMap((q) => q.members)).toEqual([a.id]);
-  });
-});

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { routeItem, type RouteDeps } from '../../src/alerts/route.js';
 import type { MatchableItem } from '../../src/match/item.js';
+import { exactPhrase } from '../../src/match/matched-term.js';
 import type { SubscriptionRecord } from '../../src/match/records.js';
 
 const FEED = { url: 'https://news.example/world.xml' };
@@ -17,7 +18,7 @@ function deps(subs: Array<Pick<SubscriptionRecord, 'id' | 'guildId' | 'channelId
       matchAlternatives: (_item, options) => {
         // the matcher is told which guilds follow the feed (their regexes run only on its items)
         for (const guildId of ['g1', 'g2']) if (options?.guildFollows?.(guildId)) asked.push(guildId);
-        return matched as never;
+        return matched.map((m) => ({ members: m.members, terms: m.terms.map((t) => exactPhrase(t, [t])) })) as never;
       },
     },
     feeds: { isFollowedBy: (guildId, url) => url === FEED.url && following.includes(guildId) },
@@ -34,8 +35,9 @@ describe('routeItem', () => {
     );
     const routes = routeItem(routeDeps, FEED, item);
     expect([...routes.keys()]).toEqual(['c1', 'c2']);
-    expect(routes.get('c1')).toEqual({ guildId: 'g1', subscriptionIds: ['s1', 's2'], terms: ['kyiv', 'drone'] });
-    expect(routes.get('c2')).toEqual({ guildId: 'g1', subscriptionIds: ['s3'], terms: ['kyiv'] });
+    const texts = (channelId: string) => ({ ...routes.get(channelId)!, terms: routes.get(channelId)!.terms.map((t) => t.text) });
+    expect(texts('c1')).toEqual({ guildId: 'g1', subscriptionIds: ['s1', 's2'], terms: ['kyiv', 'drone'] });
+    expect(texts('c2')).toEqual({ guildId: 'g1', subscriptionIds: ['s3'], terms: ['kyiv'] });
   });
 
   it('leaves out guilds that do not follow the feed and subscriptions that are gone', () => {

@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { highlightRanges } from '../../src/match/highlight.js';
+import { asWritten, highlightRanges } from '../../src/match/highlight.js';
+import { matchedTerm, type MatchedTerm } from '../../src/match/matched-term.js';
 import { tokenise, tokeniseWithOffsets } from '../../src/match/normalise.js';
+import { parseQuery } from '../../src/match/query.js';
 
-const show = (text: string, terms: string[]) => highlightRanges(text, terms).map((r) => text.slice(r.start, r.end));
+/** The term a one-term query matches on (an operator, scope or quotes shape the query, not the term). */
+function term(text: string): MatchedTerm {
+  const parsed = parseQuery(text);
+  if (!parsed.ok) throw new Error(parsed.error.message);
+  return matchedTerm(parsed.query.alternatives[0]!.terms[0]!);
+}
+const show = (text: string, terms: string[]) => highlightRanges(text, terms.map(term)).map((r) => text.slice(r.start, r.end));
 
 describe('highlightRanges', () => {
   const cases: Array<[string, string[], string[]]> = [
@@ -24,7 +32,17 @@ describe('highlightRanges', () => {
     });
 
   it('returns sorted, merged UTF-16 ranges', () => {
-    expect(highlightRanges('😀 North Korea', ['north korea', 'korea'])).toEqual([{ start: 3, end: 14 }]);
+    expect(highlightRanges('😀 North Korea', [term('north korea'), term('korea')])).toEqual([{ start: 3, end: 14 }]);
+  });
+});
+
+describe('asWritten', () => {
+  it('spells a term as the story does, as an exact phrase; a term the texts do not show stays as it is', () => {
+    expect(asWritten(term('north korea'), 'nothing', "NORTH KORÉA's test")).toMatchObject({ text: 'NORTH KORÉA', words: ['north', 'korea'], prefix: false });
+    expect(asWritten(term('korea*'), 'Koreans vote; Korea waits').text).toBe('Koreans');
+    expect(asWritten(term('/missile\\s+test/i'), 'A Missile  Test').text).toBe('Missile  Test');
+    const missing = term('japan');
+    expect(asWritten(missing, 'Korea')).toBe(missing);
   });
 });
 

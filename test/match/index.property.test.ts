@@ -80,7 +80,7 @@ function checkQueries(index: SubscriptionIndex, item: MatchableItem, want: Map<s
       seen.add(id);
       const terms = want.get(id);
       expect(terms, `${id} is not a match`).toBeDefined();
-      for (const t of q.terms) expect(terms).toContain(t);
+      for (const t of q.terms) expect(terms).toContain(t.text);
     }
   }
   expect([...seen].sort()).toEqual([...want.keys()].sort());
@@ -234,7 +234,7 @@ describe('SubscriptionIndex groups subscriptions with the same query', () => {
     add('e', 'Ukraine +drone');
     const item = { title: 'Drone strikes hit Kyiv as Ukraine braces', summary: '', categories: [], source: '', author: '' };
     const got = index.matchAlternatives(item);
-    const byTerms = new Map(got.map((q) => [q.terms.join('|'), [...q.members].sort()]));
+    const byTerms = new Map(got.map((q) => [q.terms.map((t) => t.text).join('|'), [...q.members].sort()]));
     expect(byTerms).toEqual(
       new Map([
         ['ukraine', ['a', 'b', 'c']],
@@ -251,6 +251,6 @@ describe('SubscriptionIndex groups subscriptions with the same query', () => {
     ]);
     index.remove('b');
     index.remove('c');
-    expect(index.matchAlternatives(item).map((q) => q.terms.join('|')).sort()).toEqual(['drone|ukraine', 'ukraine']);
+    expect(index.matchAlternatives(item).map((q) => q.terms.map((t) => t.text).join('|')).sort()).toEqual(['drone|ukraine', 'ukraine']);
   });
 });

@@ -167,7 +167,7 @@ describe('eligibility keeps the index equal to direct evaluation over the eligib
       const eligible = new Set(owners.filter(() => r() < 0.5));
       const matched = index.matchAlternatives(item, { eligible: (o) => eligible.has(o) });
       // an alternative with a regex is evaluated (and so returned) only for an eligible owner
-      for (const m of matched) if (m.terms.some((t) => t.startsWith('/'))) expect(m.members.some((id) => eligible.has(subs.get(id)!.owner))).toBe(true);
+      for (const m of matched) if (m.terms.some((t) => t.kind === 'regex')) expect(m.members.some((id) => eligible.has(subs.get(id)!.owner))).toBe(true);
       const got = new Set(matched.flatMap((m) => m.members).filter((id) => eligible.has(subs.get(id)!.owner)));
       const want = new Set([...subs].filter(([, s]) => eligible.has(s.owner) && evaluateQuery(s.query, item).matched).map(([id]) => id));
       expect([...got].sort()).toEqual([...want].sort());

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateQuery } from '../../src/match/evaluate.js';
 import { highlightRanges } from '../../src/match/highlight.js';
+import { matchedTerm } from '../../src/match/matched-term.js';
 import { SubscriptionIndex } from '../../src/match/index.js';
 import type { MatchableItem } from '../../src/match/item.js';
 import { parseQuery, type Query } from '../../src/match/query.js';
@@ -100,7 +101,7 @@ describe('highlighting uses the same runner', () => {
       { start: 4, end: 5 },
     ]);
     expect(regexRanges('(?=x)', '', 'x')).toEqual([]); // a pattern RE2 can't run highlights nothing
-    expect(highlightRanges('Breaking: Koreans celebrate', ['/^breaking/i', '/korea(ns)?/i'])).toEqual([
+    expect(highlightRanges('Breaking: Koreans celebrate', [q('/^breaking/i'), q('/korea(ns)?/i')].map((x) => matchedTerm(x.alternatives[0]!.terms[0]!)))).toEqual([
       { start: 0, end: 8 },
       { start: 10, end: 17 },
     ]);

@@ -1,0 +1,74 @@
+// SubscriptionService: the stored records, their per-guild and per-channel lists, and the index built from them.
+// Real store (memory://).
+import { beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.js';
+import { SubscriptionProblem, SubscriptionService } from '../../src/match/subscription-service.js';
+import { openStore, type Store } from '../../src/repositories.js';
+
+const clock = () => new Date('2026-11-25T08:00:00Z');
+
+let store: Store;
+let subscriptions: SubscriptionService;
+
+beforeEach(async () => {
+  store = await openStore('memory://');
+  subscriptions = new SubscriptionService({ store, log: silentLogger, clock, maxPerGuild: 50 });
+});
+
+const subscribe = (guildId: string, channelId: string, queryText: string) => subscriptions.create({ guildId, channelId, queryText, userId: 'u1' });
+
+describe('SubscriptionService lists', () => {
+  it('keeps per-guild and per-channel lists in step with creates and removals', async () => {
+    const a = await subscribe('g1', 'c1', 'Ukraine');
+    const b = await subscribe('g1', 'c2', 'Kyiv');
+    const c = await subscribe('g2', 'c9', 'Kyiv');
+    expect(subscriptions.listForGuild('g1').map((s) => s.id).sort()).toEqual([a.id, b.id].sort());
+    expect(subscriptions.countForGuild('g1')).toBe(2);
+    expect(subscriptions.listForChannel('c9').map((s) => s.id)).toEqual([c.id]);
+    await subscriptions.removeChannel('c2');
+    expect(subscriptions.countForGuild('g1')).toBe(1);
+    expect(subscriptions.listForChannel('c2')).toEqual([]);
+    await subscriptions.remove('g2', c.id);
+    expect(subscriptions.countForGuild('g2')).toBe(0);
+    // a fresh service loads the same lists from the store
+    const again = new SubscriptionService({ store, log: silentLogger, clock, maxPerGuild: 50 });
+    await again.load();
+    expect(again.listForGuild('g1').map((s) => s.id)).toEqual([a.id]);
+    const matched = again.matchAlternatives({ title: 'Ukraine', summary: '', categories: [], source: '', author: '' });
+    expect(matched.flatMap((q) => q.members)).toEqual([a.id]);
+  });
+});
+
+describe('SubscriptionService.create', () => {
+  const refusal = async (guildId: string, channelId: string, queryText: string) => {
+    try {
+      await subscribe(guildId, channelId, queryText);
+    } catch (e) {
+      expect(e).toBeInstanceOf(SubscriptionProblem);
+      return e as SubscriptionProblem;
+    }
+    throw new Error(`${queryText} was accepted`);
+  };
+
+  it('refuses a query that does not parse, the same query twice in a channel, and more than maxPerGuild', async () => {
+    expect((await refusal('g1', 'c1', '"north korea')).code).toBe('syntax');
+    const first = await subscribe('g1', 'c1', 'North Korea');
+    const dup = await refusal('g1', 'c1', 'north  korea');
+    expect(dup.code).toBe('duplicate');
+    expect(dup.message).toContain(first.id);
+    await subscribe('g1', 'c2', 'North Korea'); // another channel may
+    const small = new SubscriptionService({ store, log: silentLogger, clock, maxPerGuild: 1 });
+    await small.create({ guildId: 'g9', channelId: 'c1', queryText: 'Kyiv', userId: 'u1' });
+    await expect(small.create({ guildId: 'g9', channelId: 'c1', queryText: 'Kharkiv', userId: 'u1' })).rejects.toMatchObject({ code: 'limit' });
+  });
+
+  it('matches with structured terms: the matched alternative, its phrase tokens', async () => {
+    const s = await subscribe('g1', 'c1', 'Korea*, Japan +summit');
+    const matched = subscriptions.matchAlternatives({ title: 'Koreans vote', summary: '', categories: [], source: '', author: '' });
+    expect(matched).toHaveLength(1);
+    expect(matched[0]!.members).toEqual([s.id]);
+    const [term, ...more] = matched[0]!.terms;
+    expect(more).toEqual([]);
+    expect(term?.kind === 'phrase' && { text: term.text, words: term.words, prefix: term.prefix }).toEqual({ text: 'korea*', words: ['korea'], prefix: true });
+  });
+});
