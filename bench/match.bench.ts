@@ -37,7 +37,7 @@ import { SubscriptionIndex } from '../src/match/index.js';
 import type { MatchableItem } from '../src/match/item.js';
 import { parseQuery, type Query } from '../src/match/query.js';
 import { regexTest } from '../src/match/regex.js';
-import { prng } from '../test/harness/prng.js';
+import { prng } from './prng.js';
 
 const r = prng(20240611);
 const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;

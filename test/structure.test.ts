@@ -44,14 +44,6 @@ const LAYERS: Array<[prefix: string, rank: number]> = [
 /** Domains the store layer must not know. */
 const DOMAINS = ['src/feeds/', 'src/match/', 'src/ratings/', 'src/alerts/', 'src/discord/', 'src/services.ts', 'src/repositories.ts', 'commands/'];
 
-/**
- * Known violations other areas of issue 9 are fixing on their own branches: `from` and `to` are folder prefixes.
- * Each entry must still occur (a stale entry fails the test), so the list only shrinks. The lead empties it after
- * merging.
- */
-const KNOWN_VIOLATIONS: Array<{ from: string; to: string; why: string }> = [
-  { from: 'bench/', to: 'test/', why: 'bench/match.bench.ts borrows the test PRNG: the harness area moves it out of test/' },
-];
 
 function filesUnder(dir: string): string[] {
   const out: string[] = [];
@@ -79,7 +71,6 @@ function target(file: string, spec: string): { path: string } | { pkg: string } 
 }
 
 const rankOf = (path: string) => LAYERS.find(([prefix]) => path === prefix || path.startsWith(prefix))?.[1];
-const known = (from: string, to: string) => KNOWN_VIOLATIONS.find((v) => from.startsWith(v.from) && to.startsWith(v.to));
 
 const files = [...filesUnder('src'), ...filesUnder('commands')];
 const benchFiles = filesUnder('bench');
@@ -112,23 +103,17 @@ describe('structure: dependencies point one way', () => {
 
   it('no module imports from a layer above its own; src/, commands/ and bench/ never import test code', () => {
     const upward: string[] = [];
-    const used = new Set<(typeof KNOWN_VIOLATIONS)[number]>();
     for (const e of [...edges, ...edgesOf(benchFiles)]) {
       if (!('path' in e.to)) continue;
       if (e.to.path.startsWith('test/')) {
-        const allowed = known(e.file, e.to.path);
-        if (allowed) used.add(allowed);
-        else upward.push(`${e.file} → ${e.to.path} (test code)`);
+        upward.push(`${e.file} → ${e.to.path} (test code)`);
         continue;
       }
       const from = rankOf(e.file);
       const to = rankOf(e.to.path);
       if (from === undefined || to === undefined || to <= from) continue;
-      const allowed = known(e.file, e.to.path);
-      if (allowed) used.add(allowed);
-      else upward.push(`${e.file} (layer ${from}) → ${e.to.path} (layer ${to})`);
+      upward.push(`${e.file} (layer ${from}) → ${e.to.path} (layer ${to})`);
     }
     expect(upward).toEqual([]);
-    expect(KNOWN_VIOLATIONS.filter((v) => !used.has(v)).map((v) => `${v.from} → ${v.to} no longer occurs: remove it from KNOWN_VIOLATIONS`)).toEqual([]);
   });
 });

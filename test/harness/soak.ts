@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PermissionFlagsBits } from 'discord-api-types/v10';
 import { startFakeDiscord, type FakeDiscord, type FakeMessage, type FaultPlan } from './fake-discord.js';
 import { rssFeed, startFeedServer, type FeedServer } from './feed-server.js';
-import { prng } from './prng.js';
+import { prng } from '../../bench/prng.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TOKEN = 'soak-secret-token';

@@ -3,7 +3,7 @@ import { evaluateQuery } from '../../src/match/evaluate.js';
 import { SubscriptionIndex } from '../../src/match/index.js';
 import type { MatchableItem } from '../../src/match/item.js';
 import { formatQuery, parseQuery, type Query } from '../../src/match/query.js';
-import { prng } from '../harness/prng.js';
+import { prng } from '../../bench/prng.js';
 
 
 const VOCAB = ['north', 'south', 'korea', 'koreans', 'Korea’s', 'missile', 'test', 'São', 'Paulo', 'sao', 'drone', 'strike', 'football', 'club', 'kor', 'ko', '北', '朝', '鲜', 'ÉLAN', 'elan', 'news'];

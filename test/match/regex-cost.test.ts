@@ -12,7 +12,7 @@ import { parseQuery, type Query } from '../../src/match/query.js';
 import { regexStats } from '../../src/match/regex.js';
 import { SubscriptionProblem, SubscriptionService } from '../../src/match/subscription-service.js';
 import { openStore, type Store } from '../../src/repositories.js';
-import { prng } from '../harness/prng.js';
+import { prng } from '../../bench/prng.js';
 
 const clock = () => new Date('2026-11-25T08:00:00Z');
 const WORLD = 'https://news.example/world.xml';

@@ -9,7 +9,7 @@
 // *lost response* (the request IS handled — a message is created — then the connection is closed without an
 // answer), or a *slow* answer (the real answer, late).
 import type { ServerResponse } from 'node:http';
-import { prng } from '../prng.js';
+import { prng } from '../../../bench/prng.js';
 import { bucketHash, errorBody, type Reply } from './util.js';
 
 export type FailResponse =

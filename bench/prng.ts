@@ -1,4 +1,4 @@
-/** mulberry32: a small seeded PRNG, so generated workloads and property tests repeat exactly. */
+/** mulberry32: a small seeded PRNG, so generated workloads (benches) and property tests and soaks repeat exactly. */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
