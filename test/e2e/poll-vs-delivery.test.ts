@@ -6,6 +6,7 @@ import { startApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { startFakeDiscord, type FakeDiscord } from '../harness/fake-discord.js';
 import { rssFeed, startFeedServer, type FeedServer } from '../harness/feed-server.js';
+import { until } from '../harness/until.js';
 
 const TOKEN = 'poll-vs-delivery-token';
 const GUILD = '120000000000000001';
@@ -21,14 +22,6 @@ let app: App;
 const item = (n: number) => ({ title: `Harbour ${n} reopens after the storm passes`, guid: `harbour-${n}`, link: `https://news.example/harbour-${n}`, description: `Harbour ${n}.` });
 const publish = (items: ReturnType<typeof item>[]) => feeds.set('/h.xml', rssFeed({ title: 'Harbours', link: 'https://news.example/', items }), { contentType: 'application/rss+xml' });
 const alerts = () => discord.messages(ALPHA).filter((m) => m.embeds.length > 0);
-
-async function until(condition: () => boolean, what: string, timeoutMs: number) {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 beforeAll(async () => {
   feeds = await startFeedServer();

@@ -5,6 +5,7 @@ import { startApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { startFakeDiscord, type FakeDiscord } from '../harness/fake-discord.js';
 import { rssFeed, startFeedServer, type FeedServer } from '../harness/feed-server.js';
+import { until } from '../harness/until.js';
 
 const TOKEN = 'resilience-token';
 const GUILD = '110000000000000001';
@@ -22,14 +23,6 @@ const publish = (path: string, title: string, items: Item[]) => feeds.set(path, 
 const run = (channelId: string, name: string, options: Record<string, unknown>, subcommand?: string) =>
   discord.runCommand({ guildId: GUILD, channelId, userId: ADMIN, name, subcommand, options });
 const alertsIn = (channelId: string) => discord.messages(channelId).filter((m) => m.embeds.length > 0);
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5000) {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 beforeAll(async () => {
   feeds = await startFeedServer();
