@@ -446,7 +446,7 @@ describe('OPML import', () => {
     expect(s.followedBy(G1)).toHaveLength(2);
   });
 
-  it('runs one import per guild at a time (busy), others guilds unaffected, and at most 2 fetches at once', async () => {
+  it('runs one import per guild at a time (busy), other guilds unaffected, and at most 2 fetches at once', async () => {
     for (const n of [1, 2, 3]) fake.feed(feedUrl(n), `Feed ${n}`, [`i${n}`]);
     const s = service();
     fake.hold();
