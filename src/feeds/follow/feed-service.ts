@@ -131,6 +131,13 @@ export class FeedService {
   }
 
   /** Every feed some guild follows (defaults always: any guild may follow them), each once. */
+  /** Whether some guild follows the feed (or it is a default), so the poller keeps its seen-set current. */
+  private isPolled(url: string): boolean {
+    if (this.deps.defaultFeeds.includes(url)) return true;
+    for (const record of this.guilds.values()) if (record.follows.includes(url)) return true;
+    return false;
+  }
+
   allFeedUrls(): string[] {
     const urls = new Set(this.deps.defaultFeeds);
     for (const record of this.guilds.values()) for (const url of record.follows) urls.add(url);
@@ -177,13 +184,15 @@ export class FeedService {
       throw new FeedProblem('limit', `This server already follows ${this.deps.maxFeedsPerGuild} feeds, the limit. Remove one with /feed remove first.`);
     }
 
-    let feed = known;
+    // A feed someone polls has a current seen-set. One nobody polls (new, or left by its last follower) is fetched,
+    // and what it holds now is marked seen: else the stories it published meanwhile would all post as new.
+    let feed = known && this.isPolled(known.url) ? known : undefined;
     let itemCount = 0;
     if (!feed) {
       const inspected = await this.inspect(requested);
       feed = await this.deps.store.feeds.get(inspected.url);
       if (feed && this.isFollowedBy(guildId, feed.url)) return { feed, itemCount: 0, alreadyFollowed: true };
-      if (!feed) {
+      if (!feed || !this.isPolled(feed.url)) {
         const now = this.deps.clock();
         feed = newFeedRecord(inspected.url, inspected.feed, now, inspected);
         const seen = await this.deps.store.seen.get(feed.url);
