@@ -12,7 +12,7 @@
 //   6 assembly    src/services.ts (what commands may use), src/repositories.ts (the typed Store over every domain)
 //   7 discord     src/discord: client, interaction router, gateway events, command registration, replies
 //   8 commands    commands/: one slash command per file (never the store: they ask services)
-//   9 entry       src/app.ts, src/main.ts, src/cli.ts
+//   9 entry       src/app.ts, src/main.ts, src/cli.ts, src/cli/ (one file per verb)
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,6 +39,7 @@ const LAYERS: Array<[prefix: string, rank: number]> = [
   ['src/app.ts', 9],
   ['src/main.ts', 9],
   ['src/cli.ts', 9],
+  ['src/cli/', 9],
 ];
 
 /** Domains the store layer must not know. */

@@ -5,10 +5,10 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { runCheck } from '../src/cli.js';
-import { ParsePool } from '../src/feeds/parse/pool.js';
-import { buildHerald, type BuiltHerald } from './harness/built.js';
-import { rssFeed, startFeedServer, type FeedServer } from './harness/feed-server.js';
+import { runCheck } from '../../src/cli/check.js';
+import { ParsePool } from '../../src/feeds/parse/pool.js';
+import { buildHerald, type BuiltHerald } from '../harness/built.js';
+import { rssFeed, startFeedServer, type FeedServer } from '../harness/feed-server.js';
 
 const feedXml = rssFeed({
   title: 'World News',
