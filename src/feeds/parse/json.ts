@@ -1,8 +1,8 @@
 // JSON Feed 1.0 / 1.1 (https://jsonfeed.org/version/1.1) → ParsedFeed.
 import { absoluteHttpUrl, canonicalLink } from '../url/canonical-link.js';
-import { MAX_CATEGORIES, MAX_ID_CHARS, MAX_ITEMS, MAX_TITLE_CHARS, capHtml, collapse, escapeHtml, firstImgSrc, isObj, parseFeedDate, sha1 } from './util.js';
+import { MAX_CATEGORIES, MAX_ID_CHARS, MAX_ITEMS, MAX_TITLE_CHARS, capHtml, collapse, firstImgSrc, isObj, parseFeedDate, sha1 } from './util.js';
 import type { FeedItem, ParsedFeed } from '../types.js';
-import { htmlToText } from './plain-text.js';
+import { headlineText, plainTextAsHtml, richestSummary } from './plain-text.js';
 
 type J = Record<string, unknown>;
 
@@ -39,14 +39,17 @@ export function normaliseJsonFeed(doc: J, url: string | null): ParsedFeed {
   for (const raw of Array.isArray(doc.items) ? doc.items : []) {
     if (items.length >= MAX_ITEMS) break;
     if (!isObj(raw)) continue;
-    let title = collapse(str(raw.title));
+    let title = headlineText(str(raw.title));
     if (title.length > MAX_TITLE_CHARS) title = title.slice(0, MAX_TITLE_CHARS).trim();
     const link = canonicalLink(str(raw.url), base) ?? canonicalLink(str(raw.external_url), base);
     const contentHtml = str(raw.content_html);
     const contentText = str(raw.content_text);
-    const summaryHtml = capHtml(
-      str(raw.summary) ? escapeHtml(str(raw.summary)) : contentHtml || (contentText ? escapeHtml(contentText) : ''),
-    ).trim();
+    // summary and content_text are plain text by the spec; the richest clean text of the three wins
+    const chosen = richestSummary(
+      [plainTextAsHtml(str(raw.summary)), capHtml(contentHtml), plainTextAsHtml(contentText)].map((h) => capHtml(h).trim()),
+      title,
+    );
+    const summaryHtml = chosen.html;
     if (!title && !link && !summaryHtml) continue;
     const rawDate = str(raw.date_published) || str(raw.date_modified);
     const published = parseFeedDate(str(raw.date_published)) ?? parseFeedDate(str(raw.date_modified));
@@ -75,7 +78,7 @@ export function normaliseJsonFeed(doc: J, url: string | null): ParsedFeed {
 
     let id = collapse(str(raw.id)) || link || 'h:' + sha1(title + '\n' + rawDate);
     if (id.length > MAX_ID_CHARS) id = 'h:' + sha1(id);
-    items.push({ id, link, title, summaryHtml, summaryText: htmlToText(summaryHtml), author: authorName(raw, feedAuthor), categories, image, published });
+    items.push({ id, link, title, summaryHtml, summaryText: chosen.text, author: authorName(raw, feedAuthor), categories, image, published });
   }
   return { title: collapse(str(doc.title)).slice(0, 1000), siteUrl, items };
 }

@@ -14,10 +14,9 @@ import {
   parseFeedDate,
   rawContentToHtml,
   sha1,
-  stripTags,
 } from './util.js';
 import type { FeedItem } from '../types.js';
-import { htmlToText } from './plain-text.js';
+import { headlineText, plainTextAsHtml, richestSummary } from './plain-text.js';
 
 /** Returns the child elements named `key` (an array), or for `$` the attribute object. */
 export type Getter = (key: string) => unknown;
@@ -133,14 +132,33 @@ function htmlOf(v: unknown, rawHtml: boolean): string {
 
 // ---------------------------------------------------------------------------------------------
 
-function cleanTitle(v: unknown, rawHtml: boolean): string {
+/**
+ * Fields that are plain text by their specs, though feeds put HTML in them too: Media RSS descriptions (YouTube's
+ * only text, inside media:group) and iTunes summaries and subtitles.
+ */
+function plainTextFields(get: Getter, rawHtml: boolean): string[] {
+  const nodes = [
+    first(get('media:description')),
+    ...arr(get('media:group')).slice(0, 4).map((g) => (isObj(g) ? first(g['media:description']) : undefined)),
+    ...arr(get('media:content')).slice(0, 4).map((m) => (isObj(m) ? first(m['media:description']) : undefined)),
+    first(get('itunes:summary')),
+    first(get('itunes:subtitle')),
+  ];
+  const out: string[] = [];
+  for (const n of nodes) {
+    if (n === undefined) continue;
+    const html = htmlOf(n, rawHtml);
+    const s = capHtml((attr(n, 'type') ?? '').toLowerCase() === 'html' ? html : plainTextAsHtml(html)).trim();
+    if (s && !out.includes(s)) out.push(s);
+  }
+  return out;
+}
+
+/** A headline is plain text whatever its declared type (both XML readers hand over entity-decoded text). */
+function cleanTitle(v: unknown): string {
   const n = first(v);
   if (n === undefined) return '';
-  const type = (attr(n, 'type') ?? attr(n, 'mode') ?? '').toLowerCase();
-  let t = textOf(n);
-  if (rawHtml) t = rawContentToHtml(t, null);
-  if (type === 'html' || type === 'xhtml' || type === 'text/html' || type === 'escaped') t = stripTags(t);
-  t = collapse(t);
+  const t = headlineText(textOf(n));
   return t.length > MAX_TITLE_CHARS ? t.slice(0, MAX_TITLE_CHARS).trim() : t;
 }
 
@@ -314,18 +332,18 @@ export function normaliseXmlItem(get: Getter, ctx: NormContext): FeedItem | null
   if (xmlBase) base = absoluteHttpUrl(xmlBase, base) ?? base;
   const c: NormContext = base === ctx.base ? ctx : { ...ctx, base };
 
-  let title = cleanTitle(get('title'), c.rawHtml);
-  if (!title) title = cleanTitle(get('dc:title'), c.rawHtml) || cleanTitle(get('media:title'), c.rawHtml);
+  let title = cleanTitle(get('title'));
+  if (!title) title = cleanTitle(get('dc:title')) || cleanTitle(get('media:title'));
 
   const rawLink = rawLinkOf(get);
   const link = canonicalLink(rawLink, c.base);
 
-  const summaryNode = first(get('description')) ?? first(get('summary')) ?? first(get('media:description'));
+  const summaryNode = first(get('description')) ?? first(get('summary'));
   const contentNode = first(get('content:encoded')) ?? first(get('content'));
-  let summaryHtml = htmlOf(summaryNode, c.rawHtml).trim();
-  const contentHtml = contentNode !== undefined ? htmlOf(contentNode, c.rawHtml).trim() : '';
-  if (!summaryHtml) summaryHtml = contentHtml;
-  summaryHtml = capHtml(summaryHtml).trim();
+  const descriptionHtml = capHtml(htmlOf(summaryNode, c.rawHtml)).trim();
+  const contentHtml = contentNode !== undefined ? capHtml(htmlOf(contentNode, c.rawHtml)).trim() : '';
+  const chosen = richestSummary([descriptionHtml, contentHtml, ...plainTextFields(get, c.rawHtml)], title);
+  const summaryHtml = chosen.html;
 
   let rawDate = '';
   let published: string | null = null;
@@ -355,10 +373,10 @@ export function normaliseXmlItem(get: Getter, ctx: NormContext): FeedItem | null
     link,
     title,
     summaryHtml,
-    summaryText: htmlToText(summaryHtml),
+    summaryText: chosen.text,
     author,
     categories: categoriesOf(get),
-    image: imageOf(get, c, contentHtml && contentHtml !== summaryHtml ? [summaryHtml, contentHtml] : [summaryHtml]),
+    image: imageOf(get, c, [descriptionHtml, contentHtml].filter(Boolean)),
     published,
   };
 }

@@ -30,8 +30,8 @@ export function collapse(s: string): string {
 
 const XML_ENTITY: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
 
-/** Decodes the XML entities and numeric references (used on raw, un-parsed element content). */
-function decodeXmlEntities(s: string): string {
+/** Decodes XML and HTML 4 named entities and numeric references, once (raw element content, escaped headlines). */
+export function decodeEntities(s: string): string {
   if (s.indexOf('&') === -1) return s;
   return s.replace(/&(#[xX][0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z][a-zA-Z0-9]{1,8});/g, (m, ref: string) => {
     if (ref[0] === '#') {
@@ -47,29 +47,34 @@ function decodeXmlEntities(s: string): string {
 /** Raw element content (as kept by the fallback parser's stop nodes) → the HTML it carries. */
 export function rawContentToHtml(raw: string, type: string | null): string {
   const t = (type ?? '').toLowerCase();
-  if (t === 'xhtml' || t === 'application/xhtml+xml') return stripXhtmlWrapper(raw.trim());
-  if (raw.indexOf('<![CDATA[') !== -1) {
-    // CDATA sections are literal; text between them is entity-encoded.
-    let out = '';
-    let i = 0;
-    while (i < raw.length) {
-      const start = raw.indexOf('<![CDATA[', i);
-      if (start === -1) {
-        out += decodeXmlEntities(raw.slice(i));
-        break;
-      }
-      out += decodeXmlEntities(raw.slice(i, start));
-      const end = raw.indexOf(']]>', start + 9);
-      if (end === -1) {
-        out += raw.slice(start + 9);
-        break;
-      }
-      out += raw.slice(start + 9, end);
-      i = end + 3;
-    }
-    return out;
+  if (t === 'xhtml' || t === 'application/xhtml+xml') {
+    // Inline XHTML arrives wrapped in CDATA by the XML reader (xml.ts wrapMixedContent): its markup, in document order.
+    const trimmed = raw.trim();
+    return stripXhtmlWrapper(trimmed.startsWith('<![CDATA[') ? unwrapCdata(trimmed).trim() : trimmed);
   }
-  return decodeXmlEntities(raw);
+  return raw.indexOf('<![CDATA[') !== -1 ? unwrapCdata(raw) : decodeEntities(raw);
+}
+
+/** CDATA sections are literal; text between them is entity-encoded. */
+function unwrapCdata(raw: string): string {
+  let out = '';
+  let i = 0;
+  while (i < raw.length) {
+    const start = raw.indexOf('<![CDATA[', i);
+    if (start === -1) {
+      out += decodeEntities(raw.slice(i));
+      break;
+    }
+    out += decodeEntities(raw.slice(i, start));
+    const end = raw.indexOf(']]>', start + 9);
+    if (end === -1) {
+      out += raw.slice(start + 9);
+      break;
+    }
+    out += raw.slice(start + 9, end);
+    i = end + 3;
+  }
+  return out;
 }
 
 function stripXhtmlWrapper(s: string): string {
@@ -97,7 +102,7 @@ export function firstImgSrc(html: string): string | null {
     const s = SRC_RE.exec(tag);
     const src = s ? (s[1] ?? s[2] ?? s[3] ?? '').trim() : '';
     if (!src || /^data:/i.test(src)) continue;
-    return decodeXmlEntities(src);
+    return decodeEntities(src);
   }
   return null;
 }

@@ -15,7 +15,8 @@ import {
   siteLinkOf,
   textOf,
 } from './normalise.js';
-import { MAX_ITEMS, collapse, rawContentToHtml, stripTags } from './util.js';
+import { headlineText } from './plain-text.js';
+import { MAX_ITEMS, collapse } from './util.js';
 import type { FeedItem, ParsedFeed } from '../types.js';
 
 // Every element normalise.ts reads from an item (its DATE_KEYS, HTML and image keys...): rss-parser exposes only these,
@@ -26,7 +27,7 @@ const ITEM_KEYS = [
   'dcterms:issued', 'dcterms:modified', 'a10:updated', 'author', 'dc:creator', 'itunes:author',
   'category', 'dc:subject', 'enclosure', 'media:content', 'media:thumbnail', 'media:group',
   'itunes:image', 'atom:link', 'image', 'feedburner:origLink', 'media:title', 'dc:title',
-  'media:description', 'lastBuildDate',
+  'media:description', 'lastBuildDate', 'itunes:summary', 'itunes:subtitle',
 ] as const;
 const FEED_KEYS = ['$', 'title', 'dc:title', 'link', 'author', 'dc:creator'] as const;
 
@@ -49,7 +50,56 @@ const rssParser: Parser<RawRecord, RawRecord> = new Parser<RawRecord, RawRecord>
   },
 });
 
-const HTML_ELEMENTS = ['description', 'summary', 'content', 'content:encoded', 'media:description', 'atom:summary', 'atom:content'];
+const HTML_ELEMENTS = [
+  'description', 'summary', 'content', 'content:encoded', 'media:description', 'atom:summary', 'atom:content',
+  'itunes:summary', 'itunes:subtitle',
+];
+
+// Elements whose content may be inline XHTML (Atom type="xhtml", or HTML pasted unescaped into an RSS description).
+const MIXED_CONTENT = new Set([...HTML_ELEMENTS, 'title', 'atom:title', 'media:title', 'dc:title']);
+const NESTED_OPEN = new Map([...MIXED_CONTENT].map((n) => [n, new RegExp(`<${n.replace(/\./g, '\\.')}[\\s>/]`)]));
+const MIXED_TOKEN_RE = /<!\[CDATA\[|<!--|<([A-Za-z_][\w.:-]*)(\s[^<>]*)?>/g;
+
+/**
+ * Inline markup inside the text elements above, wrapped in one CDATA section: the XML readers then hand it over as a
+ * string, in document order. (xml2js, rss-parser's reader, keeps an element's text apart from its child elements, so
+ * "reported <a>x</a> as being <a>hacked</a>, and" would come back as "reported as being , and" + "x" + "hacked".)
+ * Linear: CDATA sections and comments are skipped, each element's end is looked for once, and a name whose end is
+ * missing is never looked for again.
+ */
+export function wrapMixedContent(text: string): string {
+  const parts: string[] = [];
+  let copied = 0;
+  const noEndFrom = new Map<string, number>();
+  const re = new RegExp(MIXED_TOKEN_RE.source, 'g');
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text))) {
+    if (m[0] === '<![CDATA[' || m[0] === '<!--') {
+      const end = text.indexOf(m[0] === '<!--' ? '-->' : ']]>', re.lastIndex);
+      if (end === -1) break;
+      re.lastIndex = end + 3;
+      continue;
+    }
+    const name = m[1]!;
+    const nested = NESTED_OPEN.get(name);
+    if (!nested || (m[2] ?? '').endsWith('/')) continue;
+    const innerStart = re.lastIndex;
+    if (innerStart >= (noEndFrom.get(name) ?? Infinity)) continue;
+    const close = `</${name}>`;
+    const end = text.indexOf(close, innerStart);
+    if (end === -1) {
+      noEndFrom.set(name, innerStart);
+      continue;
+    }
+    const inner = text.slice(innerStart, end);
+    re.lastIndex = end + close.length;
+    // Only element content, only when unambiguous: no CDATA of its own, no nested element of the same name.
+    if (!/<[A-Za-z]/.test(inner) || inner.includes('<![CDATA[') || nested.test(inner)) continue;
+    parts.push(text.slice(copied, innerStart), '<![CDATA[', inner.replace(/]]>/g, ']]]]><![CDATA[>'), ']]>');
+    copied = end;
+  }
+  return copied === 0 ? text : parts.join('') + text.slice(copied);
+}
 
 const fxp = new XMLParser({
   ignoreAttributes: false,
@@ -167,11 +217,7 @@ function describeXmlError(saxMessage: string, fallbackReason: string): string {
 }
 
 function feedTitle(v: unknown): string {
-  const n = first(v);
-  const type = (attr(n, 'type') ?? attr(n, 'mode') ?? '').toLowerCase();
-  let t = textOf(n);
-  if (type === 'html' || type === 'xhtml' || type === 'escaped') t = stripTags(t);
-  return collapse(t).slice(0, 1000);
+  return headlineText(textOf(first(v))).slice(0, 1000);
 }
 
 function buildFeed(
@@ -181,8 +227,7 @@ function buildFeed(
   rawHtml: boolean,
   rootBase: string | null,
 ): ParsedFeed {
-  let title = feedTitle(feedGet('title')) || feedTitle(feedGet('dc:title'));
-  if (rawHtml) title = collapse(rawContentToHtml(title, null));
+  const title = feedTitle(feedGet('title')) || feedTitle(feedGet('dc:title'));
   const siteRaw = siteLinkOf(feedGet);
   const feed$ = feedGet('$');
   const xmlBase = (feed$ && typeof feed$ === 'object' && typeof (feed$ as RawRecord)['xml:base'] === 'string'
@@ -297,7 +342,7 @@ export function sniffRoot(text: string): string | null {
 
 /** Parses an XML feed document. Never throws. */
 export async function parseXmlFeed(input: string, url: string | null): Promise<XmlParseOk | XmlParseFail> {
-  let text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  let text = wrapMixedContent(input.charCodeAt(0) === 0xfeff ? input.slice(1) : input);
   // Junk before the prolog (whitespace, a PHP warning) is a fatal error for strict XML parsers.
   const lt = text.indexOf('<');
   if (lt > 0) {

@@ -1,0 +1,196 @@
+// The text alerts are built from, measured over every document in ../shared/feeds: each item is parsed with the real
+// parser and summarised the way AlertService.compose does (summarize(summaryTextOf(item), { title })), then checked
+// against the source file itself, read independently of the converter (tags stripped with a regex, entities decoded
+// with the `entities` package). Prints the rates of issue 10's table and fails past its thresholds. Skipped, with a
+// message, when the corpus is absent.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeHTML } from 'entities';
+import { describe, expect, it } from 'vitest';
+import { summarize } from '../../../src/alerts/summary.js';
+import { decodeFeedBytes } from '../../../src/feeds/parse/decode.js';
+import { parseFeed } from '../../../src/feeds/parse/feed.js';
+import { summaryTextOf } from '../../../src/feeds/parse/plain-text.js';
+
+function findCorpus(): string | null {
+  const candidates = [
+    fileURLToPath(new URL('../../../../shared/feeds/', import.meta.url)),
+    resolve(process.cwd(), '../shared/feeds') + '/',
+  ];
+  return candidates.find((d) => existsSync(d + 'MANIFEST.tsv')) ?? null;
+}
+
+// Elements that do not break a line in a browser; every other tag (HTML blocks, <br>, and the feed's own XML
+// elements) is a break in the source.
+const INLINE = new Set([
+  'a', 'abbr', 'b', 'bdi', 'bdo', 'big', 'cite', 'code', 'data', 'del', 'dfn', 'em', 'font', 'i', 'img', 'ins', 'kbd',
+  'mark', 'q', 's', 'samp', 'small', 'span', 'strike', 'strong', 'sub', 'sup', 'time', 'tt', 'u', 'var', 'wbr', 'nobr',
+]);
+const KNOWN_TAGS = /<\/?(?:a|abbr|b|big|blockquote|br|code|div|em|font|h[1-6]|hr|i|img|li|ol|p|pre|small|span|strong|sub|sup|table|td|tr|u|ul)\b[^<>]*>/i;
+const ENTITY_LEFT = /&(?:#\d{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,8});/i;
+const BREAK = '\u00b6';
+
+/** Source text read without the converter: tags → space (or a break mark for non-inline ones), entities decoded. */
+function sourceTexts(raw: string): { spaced: string; joined: string } {
+  let spaced = raw.replace(/<!\[CDATA\[|\]\]>/g, '');
+  let joined = spaced;
+  // Three rounds: XML markup, then HTML escaped once inside it, then HTML escaped twice (double-encoded feeds).
+  for (let round = 0; round < 3; round++) {
+    spaced = decodeHTML(
+      spaced
+        .replace(/<!--[\s\S]*?-->|<[!?][^<>]*>/g, ' ')
+        .replace(/<\/?([A-Za-z][\w:.-]*)[^<>]*>/g, (_m, name: string) => (INLINE.has(name.toLowerCase()) ? ' ' : ` ${BREAK} `)),
+    );
+    joined = decodeHTML(joined.replace(/<!--[\s\S]*?-->|<[!?][^<>]*>/g, ' ').replace(/<\/?[A-Za-z][\w:.-]*[^<>]*>/g, ''));
+  }
+  return { spaced, joined };
+}
+
+function words(s: string): string[] {
+  return s.toLowerCase().split(/[^\p{L}\p{N}\u00b6]+/u).filter(Boolean);
+}
+
+interface SourceIndex {
+  tokens: Set<string>;
+  bigrams: Set<string>;
+  /** "a"+"b" for words a and b on either side of a block break, e.g. `app</p><p>morning` → "appmorning". */
+  gluedAcrossBreak: Set<string>;
+}
+
+function indexSource(raw: string): SourceIndex {
+  const { spaced, joined } = sourceTexts(raw);
+  const tokens = new Set<string>();
+  const bigrams = new Set<string>();
+  const gluedAcrossBreak = new Set<string>();
+  const sp = words(spaced);
+  let prev: string | null = null;
+  let broke = false;
+  for (const w of sp) {
+    if (w === BREAK) {
+      broke = true;
+      continue;
+    }
+    tokens.add(w);
+    if (prev !== null) {
+      bigrams.add(`${prev} ${w}`);
+      if (broke) gluedAcrossBreak.add(prev + w);
+    }
+    prev = w;
+    broke = false;
+  }
+  const jn = words(joined);
+  for (let i = 1; i < jn.length; i++) bigrams.add(`${jn[i - 1]} ${jn[i]}`);
+  for (const w of jn) tokens.add(w);
+  return { tokens, bigrams, gluedAcrossBreak };
+}
+
+/** The JSON Feed's strings, one per line: its "source text". */
+function jsonStrings(text: string): string {
+  const out: string[] = [];
+  const walk = (v: unknown, depth: number): void => {
+    if (depth > 20) return;
+    if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v)) for (const x of v) walk(x, depth + 1);
+    else if (v && typeof v === 'object') for (const x of Object.values(v)) walk(x, depth + 1);
+  };
+  try {
+    walk(JSON.parse(text), 0);
+  } catch {
+    return text;
+  }
+  return out.join('\n<p>\n');
+}
+
+// Boilerplate as a reader would spot it; deliberately a separate, shorter list than src/feeds/parse/boilerplate.ts.
+const BOILERPLATE = [
+  /\b(?:read more|continue reading|read the full|keep reading|click here)\b/i,
+  /(?:글 전체보기|浏览全文|阅读全文|続きを読む|weiterlesen|lire la suite|leer más|continua a leggere|leia mais|читать далее)/i,
+  /\b(?:Article URL|Comments URL):|\bPoints: \d+|\b\d+ points?, \d+ comments?\b/i,
+  /(?:^|[\s.])Tags?: \S/,
+  /\bappeared first on\b/i,
+  /\b(?:subscribe to (?:our|the)|follow us on|get our \S+ (?:email|newsletter)|sign up for our)\b/i,
+];
+
+interface Example {
+  file: string;
+  title: string;
+  summary: string;
+  detail?: string;
+}
+
+const dir = findCorpus();
+
+describe('alert text over the feed corpus (../shared/feeds)', () => {
+  if (!dir) {
+    console.warn('corpus-text: ../shared/feeds/MANIFEST.tsv is absent, so the alert-text figures are not checked');
+    it.skip('corpus not found: ../shared/feeds/MANIFEST.tsv is absent', () => {});
+    return;
+  }
+
+  it('headlines and summaries are clean, in reading order and free of boilerplate', { timeout: 120_000 }, async () => {
+    const lines = readFileSync(dir + 'MANIFEST.tsv', 'utf8').trim().split('\n');
+    const cPath = lines[0]!.split('\t').indexOf('path');
+    expect(cPath).toBeGreaterThanOrEqual(0);
+    let items = 0;
+    let withSummary = 0;
+    const markupTitles: Example[] = [];
+    const outOfOrder: Example[] = [];
+    const glued: Example[] = [];
+    const boilerplate: Example[] = [];
+    const lowerStart: Example[] = [];
+    for (const line of lines.slice(1)) {
+      const path = line.split('\t')[cPath]!;
+      const file = dir + path;
+      if (!existsSync(file)) continue;
+      const body = readFileSync(file);
+      const res = await parseFeed(body, { url: 'https://example.com/feed' });
+      if (!res.ok || res.feed.items.length === 0) continue;
+      const text = decodeFeedBytes(body, null).text;
+      const source = indexSource(text.trimStart().startsWith('{') ? jsonStrings(text) : text);
+      for (const item of res.feed.items) {
+        items++;
+        if (KNOWN_TAGS.test(item.title) || ENTITY_LEFT.test(item.title)) markupTitles.push({ file: path, title: item.title, summary: '' });
+        const summary = summarize(summaryTextOf(item), { title: item.title });
+        if (!summary) continue;
+        withSummary++;
+        const ex = (detail?: string): Example => ({ file: path, title: item.title, summary, ...(detail ? { detail } : {}) });
+        if (BOILERPLATE.some((re) => re.test(summary))) boilerplate.push(ex());
+        if (/^[a-z]/.test(summary) && /^[A-Z]/.test(summaryTextOf(item))) lowerStart.push(ex());
+        // Runs of words: split where the summary itself puts a break (sentence stops, separators, ellipses).
+        const truncated = summary.endsWith('…');
+        const runs = summary.split(/[.!?。！？…·|:;]+(?:\s|$)|\s[–—-]\s|\n/);
+        let disorder: string | null = null;
+        let glue: string | null = null;
+        runs.forEach((run, r) => {
+          const ws = words(run);
+          if (truncated && r === runs.length - 1) ws.pop();
+          for (let i = 0; i < ws.length; i++) {
+            const w = ws[i]!;
+            if (!glue && !source.tokens.has(w) && source.gluedAcrossBreak.has(w)) glue = w;
+            if (!disorder && i > 0 && !source.bigrams.has(`${ws[i - 1]} ${w}`)) disorder = `${ws[i - 1]} ${w}`;
+          }
+        });
+        if (disorder) outOfOrder.push(ex(disorder));
+        if (glue) glued.push(ex(glue));
+      }
+    }
+    const pct = (n: number, of: number): string => `${((100 * n) / Math.max(1, of)).toFixed(2)}%`;
+    const show = (label: string, list: Example[], of: number): void => {
+      console.log(`${label}: ${list.length} (${pct(list.length, of)})`);
+      for (const e of list.slice(0, 8)) console.log(`   ${e.file} | ${e.title.slice(0, 80)} | ${e.summary.slice(0, 160)}${e.detail ? ` | [${e.detail}]` : ''}`);
+    };
+    console.log(`corpus-text: ${items} items, ${withSummary} with a summary (${pct(items - withSummary, items)} without)`);
+    show('markup or entities in headlines', markupTitles, items);
+    show('words out of order', outOfOrder, withSummary);
+    show('glued words', glued, withSummary);
+    show('boilerplate left in', boilerplate, withSummary);
+    show('summary starts lower-case (mid-sentence?)', lowerStart, withSummary);
+
+    expect(items).toBeGreaterThan(1000);
+    expect(markupTitles.map((e) => e.title)).toEqual([]);
+    expect(outOfOrder.map((e) => `${e.file}: ${e.summary}`)).toEqual([]);
+    expect(glued.map((e) => `${e.file}: ${e.summary}`)).toEqual([]);
+    expect(boilerplate.length / withSummary).toBeLessThanOrEqual(0.01);
+  });
+});
