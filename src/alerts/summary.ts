@@ -5,7 +5,7 @@ export const SUMMARY_MAX_CHARS = 400;
 /** A block that ends with its own stop (closing quotes and brackets allowed after it). */
 const ENDS_SENTENCE = /[.!?…。！？‼⁉]["'”’»)\]]*$/u;
 /** A block that ends mid-sentence: a line break inside a sentence (`<br>` in an address, a wrapped line). */
-const ENDS_OPEN = /[,;:–—\-/(&+]$/u;
+const ENDS_OPEN = /[,;:–—\-/(&+，、；：]$/u;
 const ENDS_IN_HAN_OR_KANA = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]["'”’»)\]]*$/u;
 
 /**
@@ -17,12 +17,17 @@ const ENDS_IN_HAN_OR_KANA = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakan
  */
 export function joinBlocks(text: string): string {
   let out = '';
+  let dropped = false; // an empty line: a block was dropped here (boilerplate), so the two sides do not join
   for (const raw of text.split('\n')) {
     const line = raw.replace(/\s+/g, ' ').trim();
-    if (!line) continue;
+    if (!line) {
+      dropped = true;
+      continue;
+    }
     if (!out) out = line;
-    else if (ENDS_SENTENCE.test(out) || ENDS_OPEN.test(out) || /^\p{Ll}/u.test(line)) out += ` ${line}`;
+    else if (ENDS_SENTENCE.test(out) || (!dropped && (ENDS_OPEN.test(out) || /^\p{Ll}/u.test(line)))) out += ` ${line}`;
     else out += ENDS_IN_HAN_OR_KANA.test(out) ? `。${line}` : `. ${line}`;
+    dropped = false;
   }
   return out;
 }

@@ -11,22 +11,28 @@ const READ_MORE = [
   // English
   'read more', 'read the rest', 'read the full (?:story|article|post|review|report)', 'read full (?:story|article|post)',
   'continue reading(?: [^\\n]{0,120}?)?', 'keep reading', 'more »', 'view (?:the )?full (?:story|article|post)',
-  'click here to read more', 'click here to continue',
+
   // German, French, Spanish, Italian, Portuguese, Dutch, Scandinavian, Polish, Turkish, Russian
   'weiterlesen', 'mehr lesen', 'zum artikel', 'lire la suite', 'lire plus', 'leer más', 'seguir leyendo',
   'continuar leyendo', 'continua a leggere', 'leggi tutto', 'leggi di più', 'leia mais', 'continue lendo',
   'continuar lendo', 'lees meer', 'verder lezen', 'läs mer', 'les mer', 'læs mere', 'lue lisää', 'czytaj dalej',
   'czytaj więcej', 'devamını oku', 'читать далее', 'читать полностью', 'подробнее', 'читать дальше',
 ];
-/** Forms in scripts without word spaces (Korean included: these are unambiguous as they stand). */
+/**
+ * Forms that are link text wherever they stand, even run into the story's last word: forms in scripts without word
+ * spaces (Korean included) and a few English prompts no sentence ends with.
+ */
 const READ_MORE_CJK = [
+  'click here (?:to read more|to continue|for (?:the )?(?:show notes|more(?: info(?:rmation)?)?|details|full story))',
+  'read more of this (?:story|article|post) at [^\\n.!?]{1,60}', 'digg story', 'download (?:the )?(?:podcast|episode|mp3)',
   '글 전체보기', '전체보기', '더 보기', '더보기', '浏览全文', '阅读全文', '閱讀全文', '查看全文', '阅读更多', '全文を読む',
   '続きを読む', '続きはこちら', 'もっと読む',
 ];
 
-const READ_MORE_RE = [...READ_MORE, ...READ_MORE_CJK].join('|');
-const LEAD = String.raw`(?:\.\.\.|…|[\[(<«»›→|:-]|\s)*`;
-const TRAIL = String.raw`(?:\.\.\.|…|[\])>»›→.:!]|&gt;|\s)*`;
+// "… Leia mais no Massa News!", "Read more at The Verge"
+const READ_MORE_RE = `(?:${[...READ_MORE, ...READ_MORE_CJK].join('|')})(?:\\s+(?:on|at|in|from|no|na|em|sur|auf|bei|en|su|в|на)\\s+[^\\n.!?]{1,60})?(?:\\s*\\(\\d[^)\\n]{0,30}\\))?`;
+const LEAD = String.raw`(?:\.\.\.|…|[\[(<«»›→|¦:-]|\s)*`;
+const TRAIL = String.raw`(?:\.\.\.|…|[\])>»›→.:!¦]|&gt;|\s)*`;
 
 /** Whole blocks (lines) to drop. */
 const LINE_PATTERNS: RegExp[] = [
@@ -42,17 +48,22 @@ const LINE_PATTERNS: RegExp[] = [
   /^(?:Share|Tweet|Email|Print|Pin it|Share this:?)(?:\s*[|·,]\s*(?:Share|Tweet|Email|Print|Facebook|Twitter|LinkedIn|WhatsApp|Reddit))*$/i,
   /^The post .{1,300} appeared first on .{1,200}$/i,
   /^(?:\[(?:…|\.\.\.)\]|…|\.\.\.)$/,
+  // Reddit: "submitted by /u/name to /r/sub", "[link] [12 comments]"
+  /^submitted by\s*\S+(?:\s*to\s*\S+)?(?:\s*\[link\]\s*\[(?:\d+ )?comments?\])?$/i,
+  /^(?:\[link\]\s*)?\[(?:\d+ )?comments?\]$/i,
 ];
 
 /** Phrases cut from the end of the text (the last block), when a feed appends them to the story's own sentence. */
 const TAIL_PATTERNS: RegExp[] = [
   /\s*\bThe post .{1,300}? appeared first on .{1,200}$/i,
   // after the story's last sentence ("… the storm. Read more"), or marked as a link ("the storm Read more »")
-  new RegExp(`(?<=[.!?…。！？\\])"”’»]|^)${LEAD}(?:${READ_MORE_RE})${TRAIL}$`, 'iu'),
-  new RegExp(`\\s+[\\[(]?(?:${READ_MORE_RE})\\s*(?:»|›|→|>>|\\.\\.\\.|…|\\]|\\))+\\s*$`, 'iu'),
-  new RegExp(`\\s*(?:${READ_MORE_CJK.join('|')})${TRAIL}$`, 'u'),
+  new RegExp(`(?<=[.!?…。！？\\])"”’»|¦]|^)${LEAD}(?:${READ_MORE_RE})${TRAIL}$`, 'iu'),
+  new RegExp(`\\s+[\\[(]?(?:${READ_MORE_RE})\\s*(?:»|›|→|>>|\\.\\.\\.|…|\\]|\\)|¦|\\|)+\\s*$`, 'iu'),
+  new RegExp(`\\s*(?:${READ_MORE_CJK.join('|')})${TRAIL}$`, 'iu'),
   /\s*\[(?:…|\.\.\.)\]\s*$/,
   /\s*\bComments URL:.*$/i,
+  // a closing link prompt: "… badly I embarrassed myself. Click here to unveil the terror"
+  /(?:(?<=[.!?…])|^)\s*Click here\b[^.!?\n]{0,80}[.!]?$/i,
 ];
 
 const MAX_LINES = 400;
@@ -69,8 +80,15 @@ export function stripBoilerplate(text: string): string {
       kept.push(...lines.slice(i));
       break;
     }
-    if (line && !LINE_PATTERNS.some((p) => p.test(line))) kept.push(line);
+    if (!line) {
+      if (kept.length > 0 && kept[kept.length - 1] !== '') kept.push(''); // a break marked by an earlier pass
+      continue;
+    }
+    if (!LINE_PATTERNS.some((p) => p.test(line))) kept.push(line);
+    // A dropped block still separates its neighbours: an empty line, which summarize reads as a sentence break.
+    else if (kept.length > 0 && kept[kept.length - 1] !== '') kept.push('');
   }
+  while (kept.length > 0 && kept[kept.length - 1] === '') kept.pop();
   // Trailers, last block first: at most a few rounds ("… Read more » The post X appeared first on Y").
   for (let round = 0; round < 3 && kept.length > 0; round++) {
     const last = kept[kept.length - 1]!;

@@ -20,6 +20,7 @@ const KNOWN = new Set([
   ...BLOCK, 'a', 'abbr', 'b', 'big', 'cite', 'code', 'em', 'font', 'i', 'kbd', 'mark', 'q', 's', 'small', 'span', 'strike',
   'strong', 'sub', 'sup', 'time', 'tt', 'u', 'var', 'wbr', 'del', 'ins', 'iframe', 'script', 'style', 'figcaption',
 ]);
+const TAG_WITH_ATTRIBUTES = /<(?:a|img|span|div|p|font|abbr)\s+[a-z-]+\s*=\s*["']/i;
 const VOID = new Set(['br', 'hr', 'img', 'wbr']);
 const SUPERSCRIPT: Record<string, string> = { 0: '⁰', 1: '¹', 2: '²', 3: '³', 4: '⁴', 5: '⁵', 6: '⁶', 7: '⁷', 8: '⁸', 9: '⁹' };
 
@@ -121,8 +122,12 @@ export function headlineText(raw: string): string {
   if (!raw) return '';
   let t: string;
   if (hasMarkup(raw)) t = visibleText(raw, ' ').text;
-  else if (raw.indexOf('&') !== -1) t = decodeEntities(raw);
-  else t = raw;
+  else if (raw.indexOf('&') !== -1) {
+    t = decodeEntities(raw);
+    // Escaped twice: what remains is prose about tags ("test <b>bold</b> in title" stays), unless it is unmistakably
+    // markup, an element with attributes (`<a href="…">`), which no headline means literally.
+    if (TAG_WITH_ATTRIBUTES.test(t)) t = visibleText(t, ' ').text;
+  } else t = raw;
   return t.replace(/[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+/g, ' ').trim();
 }
 

@@ -56,8 +56,20 @@ const HTML_ELEMENTS = [
 ];
 
 // Elements whose content may be inline XHTML (Atom type="xhtml", or HTML pasted unescaped into an RSS description).
-const MIXED_CONTENT = new Set([...HTML_ELEMENTS, 'title', 'atom:title', 'media:title', 'dc:title']);
-const NESTED_OPEN = new Map([...MIXED_CONTENT].map((n) => [n, new RegExp(`<${n.replace(/\./g, '\\.')}[\\s>/]`)]));
+// Atom's text constructs keep their meaning under any prefix (`<a:content type="xhtml">`); Media RSS's do not.
+const MIXED_CONTENT = new Set([...HTML_ELEMENTS, 'title', 'media:title', 'dc:title']);
+const TEXT_CONSTRUCT = /^(?!media:|itunes:|content:)[\w.-]+:(?:title|summary|content|subtitle|rights)$/;
+const nestedOpen = new Map<string, RegExp>();
+function nestedOpenOf(name: string): RegExp | null {
+  if (!MIXED_CONTENT.has(name) && !TEXT_CONSTRUCT.test(name)) return null;
+  let re = nestedOpen.get(name);
+  if (!re) {
+    re = new RegExp(`<${name.replace(/\./g, '\\.')}[\\s>/]`);
+    if (nestedOpen.size < 100) nestedOpen.set(name, re);
+  }
+  return re;
+}
+const CDATA_SECTION = /<!\[CDATA\[([\s\S]*?)\]\]>/g;
 const MIXED_TOKEN_RE = /<!\[CDATA\[|<!--|<([A-Za-z_][\w.:-]*)(\s[^<>]*)?>/g;
 
 /**
@@ -81,7 +93,7 @@ export function wrapMixedContent(text: string): string {
       continue;
     }
     const name = m[1]!;
-    const nested = NESTED_OPEN.get(name);
+    const nested = nestedOpenOf(name);
     if (!nested || (m[2] ?? '').endsWith('/')) continue;
     const innerStart = re.lastIndex;
     if (innerStart >= (noEndFrom.get(name) ?? Infinity)) continue;
@@ -91,10 +103,15 @@ export function wrapMixedContent(text: string): string {
       noEndFrom.set(name, innerStart);
       continue;
     }
-    const inner = text.slice(innerStart, end);
+    let inner = text.slice(innerStart, end);
     re.lastIndex = end + close.length;
-    // Only element content, only when unambiguous: no CDATA of its own, no nested element of the same name.
-    if (!/<[A-Za-z]/.test(inner) || inner.includes('<![CDATA[') || nested.test(inner)) continue;
+    // Only child elements (outside CDATA: text in CDATA is an escaped-HTML summary, already a string), only when
+    // unambiguous: no nested element of the same name.
+    const hasCdata = inner.includes('<![CDATA[');
+    if (!/<[A-Za-z]/.test(hasCdata ? inner.replace(CDATA_SECTION, '') : inner) || nested.test(inner)) continue;
+    // Beside child elements a CDATA section is a text node: it becomes escaped text inside the markup.
+    if (hasCdata) inner = inner.replace(CDATA_SECTION, (_m, t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
+    if (inner.includes('<![CDATA[')) continue;
     parts.push(text.slice(copied, innerStart), '<![CDATA[', inner.replace(/]]>/g, ']]]]><![CDATA[>'), ']]>');
     copied = end;
   }
