@@ -5,7 +5,7 @@ export const SUMMARY_MAX_CHARS = 400;
 /** A block that ends with its own stop (closing quotes and brackets allowed after it). */
 const ENDS_SENTENCE = /[.!?…。！？‼⁉]["'”’»)\]]*$/u;
 /** A block that ends mid-sentence: a line break inside a sentence (`<br>` in an address, a wrapped line). */
-const ENDS_OPEN = /[,;:–—\-/(&+，、；：]$/u;
+const ENDS_OPEN = /[,;:–—\-(，、；：]$/u;
 const ENDS_IN_HAN_OR_KANA = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]["'”’»)\]]*$/u;
 
 /**
@@ -56,6 +56,8 @@ function dropRepeatedHeadline(text: string, title: string): string {
   const words = (t + m[0]).trim().split(' ').length;
   const cut = new RegExp(`^(?:\\s*\\S+){${words}}\\s*`).exec(text);
   const rest = cut ? text.slice(cut[0].length) : '';
+  // After a colon or dash a lower-case word continues the headline's sentence: keep it whole.
+  if (!/^[.!?…]/.test(m[0]) && /^\s*\p{Ll}/u.test(rest)) return text;
   return rest.trim() ? rest : text;
 }
 

@@ -155,7 +155,8 @@ export interface SummaryChoice {
 /** At least one sentence of its own: more than a label, a headline repeated or a tracking pixel. */
 function substantial(text: string, title: string): boolean {
   const own = title && text.toLowerCase().startsWith(title.toLowerCase()) ? text.slice(title.length) : text;
-  return own.length >= 150 || (own.length >= 40 && /[.!?。！？…]/.test(own));
+  if (own.length >= 150) return true;
+  return /[.!?。！？…]/.test(own) && (own.trim().split(/\s+/).length >= 5 || own.length >= 20);
 }
 
 /**

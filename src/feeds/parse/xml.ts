@@ -275,7 +275,8 @@ async function viaRssParser(text: string, url: string | null): Promise<ParsedFee
 
 const ROOT_RE = /^(?:([\w.-]+):)?(rss|feed|RDF|rdf|channel)$/;
 
-function viaFastXml(text: string, url: string | null): XmlParseOk | XmlParseFail {
+/** The fallback reader on its own (tests compare the two back-ends through it). */
+export function viaFastXml(text: string, url: string | null): XmlParseOk | XmlParseFail {
   let tree: RawRecord;
   try {
     tree = fxp.parse(text) as RawRecord;
