@@ -126,8 +126,18 @@ function mostlyUtf8(text: string): boolean {
   return good >= 4 * bad;
 }
 
-/** Legacy multi-byte charsets whose byte pairs can, by chance, also form valid UTF-8 sequences. */
-const MULTI_BYTE = new Set(['gb18030', 'cp949', 'shift_jis', 'cp932', 'big5hkscs', 'euc-jp', 'big5', 'euc-kr', 'gb2312', 'gbk', 'cp936', 'cp950']);
+/**
+ * Single-byte charsets (windows-125x, ISO-8859-x, KOI8…) as opposed to multi-byte ones (Shift_JIS, GBK, EUC-KR, Big5),
+ * whose byte pairs can, by chance, also form valid UTF-8. Anything iconv-lite does not call single-byte counts as
+ * multi-byte, the cautious side.
+ */
+function isSingleByte(enc: string): boolean {
+  try {
+    return iconv.getCodec(enc).constructor.name === 'SBCSCodec';
+  } catch {
+    return false;
+  }
+}
 
 /**
  * How many multi-byte UTF-8 sequences the bytes must hold before valid UTF-8 overrides a declared multi-byte
@@ -148,7 +158,7 @@ function utf8SequenceCount(buf: Uint8Array, enough: number): number {
 /** True when the (valid UTF-8) bytes are better read as UTF-8 than as the declared charset `enc`. */
 function utf8Outweighs(buf: Uint8Array, enc: string): boolean {
   if (enc === 'utf-8') return true;
-  const needed = MULTI_BYTE.has(enc) ? MULTI_BYTE_MIN_UTF8_CHARS : 1;
+  const needed = isSingleByte(enc) ? 1 : MULTI_BYTE_MIN_UTF8_CHARS;
   // Pure ASCII says nothing (and 7-bit encodings such as ISO-2022-JP are pure ASCII bytes): keep the declaration.
   return utf8SequenceCount(buf, needed) >= needed;
 }
@@ -206,8 +216,9 @@ const LETTER_SHARE_MARGIN = 0.05;
  * whose text is clearly more letters than windows-1252's (Thai read as windows-1252 is "ÊÓ¹Ñ¡§Ò¹"); else null.
  */
 function detectCharset(buf: Buffer): string | null {
-  const first = buf.findIndex((b) => b >= 0x80);
-  if (first < 0) return null;
+  let first = 0;
+  while (first < buf.length && buf[first]! < 0x80) first++;
+  if (first === buf.length) return null;
   const start = Math.max(0, first - 256);
   const window = buf.subarray(start, start + DETECT_SCAN_BYTES);
   const text = textBetweenTags(window);
@@ -230,7 +241,7 @@ function detectCharset(buf: Buffer): string | null {
   const fallback = letterShare(decodeWith(text, 'windows-1252'));
   for (const enc of candidates) {
     // Multi-byte guesses at low confidence mix up CJK encodings (Korean read as Big5 on the corpus): never here.
-    if (enc === 'windows-1252' || MULTI_BYTE.has(enc)) continue;
+    if (enc === 'windows-1252' || !isSingleByte(enc)) continue;
     const share = letterShare(decodeWith(text, enc));
     if (share >= LETTER_SHARE_MIN && share >= fallback + LETTER_SHARE_MARGIN) return enc;
   }
