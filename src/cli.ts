@@ -7,7 +7,7 @@ import { CHECK_USAGE as USAGE, runCheck } from './cli/check.js';
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { query: { type: 'string', short: 'q' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { query: { type: 'string', short: 'q' }, json: { type: 'boolean' }, render: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`);
     return 2;
@@ -18,7 +18,23 @@ async function main(argv: string[]): Promise<number> {
     return parsed.values.help ? 0 : 2;
   }
   const allow = /^(1|true|yes)$/i.test(process.env.ALLOW_PRIVATE_ADDRESSES ?? '');
-  return runCheck({ target, query: parsed.values.query, json: parsed.values.json, allowPrivateAddresses: allow }, (line) => console.log(line));
+  endQuietlyOnClosedPipe();
+  return runCheck(
+    { target, query: parsed.values.query, json: parsed.values.json, render: parsed.values.render, ansi: process.stdout.isTTY === true, allowPrivateAddresses: allow },
+    (line) => void process.stdout.write(`${line}\n`),
+  );
+}
+
+/**
+ * `herald check … | head -1` closes stdout after one line: stop writing and exit 0, as Unix tools do, rather than die
+ * on the EPIPE with a stack trace. Any other write failure is one line on stderr and exit code 1.
+ */
+function endQuietlyOnClosedPipe(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`error: cannot write the output: ${error.message}\n`);
+    process.exit(1);
+  });
 }
 
 /** True when this file is the process's entry point (node dist/src/cli.js, or tsx src/cli.ts), not an import. */

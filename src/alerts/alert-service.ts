@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { SubscriptionService } from '../match/subscription-service.js';
 import type { FeedRecord } from '../feeds/records.js';
 import type { AlertRecord, AlertStore, OutboxEntry } from './records.js';
-import { composeAlert } from './compose.js';
+import { alertSummary, composeAlert } from './compose.js';
 import { deliverOnce } from './deliver.js';
 import { Dispatcher } from './dispatcher.js';
 import { matchableItem } from './matchable-item.js';
@@ -13,7 +13,6 @@ import { enqueue, queued } from './outbox.js';
 import { postedMessage } from './posted-claims.js';
 import { routeItem } from './route.js';
 import { isPendingClaim, postedKey, storyKeys } from './story-keys.js';
-import { summarize } from './summary.js';
 
 export interface AlertServiceDeps {
   store: AlertStore;
@@ -62,7 +61,7 @@ export class AlertService {
     const routes = routeItem(this.deps, feed, matchable);
     const entries: OutboxEntry[] = [];
     const keys = storyKeys(item);
-    const summary = summarize(matchable.summaryText, { title: item.title });
+    const summary = alertSummary(item);
     for (const [channelId, route] of routes) {
       // A cheap early skip for the common case (the same story from many feeds), so no embed is built for it. It
       // decides nothing: the send claims the story keys atomically (deliverOnce), which is what keeps it to one post.

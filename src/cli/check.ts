@@ -1,5 +1,7 @@
-// `herald check`: a feed as Herald sees it, without Discord.
+// `herald check`: a feed as Herald sees it, and its alerts as a channel would get them, without Discord.
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { APIEmbed } from 'discord.js';
+import { alertEmbed, alertSummary } from '../alerts/compose.js';
 import { matchableItem } from '../alerts/matchable-item.js';
 import { REPOSITORY_URL } from '../config/config.js';
 import { FeedProblem, normaliseFeedUrl } from '../feeds/follow/feed-service.js';
@@ -8,17 +10,35 @@ import { createFetcher } from '../feeds/fetch/fetcher.js';
 import { ingest, type Ingested } from '../feeds/ingest.js';
 import type { FeedParser } from '../feeds/parse/feed.js';
 import { ParsePool, type Parsers } from '../feeds/parse/pool.js';
-import type { ParsedFeed } from '../feeds/types.js';
+import type { FeedItem, ParsedFeed } from '../feeds/types.js';
 import { evaluateQuery } from '../match/evaluate.js';
+import { SubscriptionIndex } from '../match/index.js';
+import type { MatchableItem } from '../match/item.js';
+import type { MatchedTerm } from '../match/matched-term.js';
 import { parseQuery, type Query } from '../match/query.js';
+import { renderAlertEmbed } from './render-alert.js';
 
-export const CHECK_USAGE = `Usage: npm run herald -- check <feed-url-or-file> [--query "<query>"] [--json]
-  Fetches (or reads) a feed, prints its items the way Herald sees them and, with --query, which items match.`;
+export const CHECK_USAGE = `Usage: npm run herald -- check <feed-url-or-file> [--query "<query>"] [--render | --json]
+  Fetches (or reads) a feed and prints its items the way Herald sees them; with --query, which items match.
+  --render  each item's alert as it would be posted: headline, link, summary with the matched words in bold,
+            fields, image, footer and time.
+  --json    one JSON line per item, with "summary" (the plain text) and "embed" (the exact embed Herald would post).
+  Feeds on this machine or a private network need ALLOW_PRIVATE_ADDRESSES=true.`;
 
 export interface CheckOptions {
   target: string;
   query?: string;
   json?: boolean;
+  /** Print each item's alert embed drawn for a terminal (ignored with json). */
+  render?: boolean;
+  /** Draw bold with ANSI escapes in render mode (a terminal); otherwise `**bold**` markers show. */
+  ansi?: boolean;
+  /**
+   * Completes an item before its alert is built, as the bot does (e.g. an article summary and og:image when the feed
+   * gives no text). Applied to every item whose alert is printed (render, json); a failure keeps the item as parsed.
+   * Default: the item as parsed.
+   */
+  enrich?: (item: FeedItem) => Promise<FeedItem>;
   allowPrivateAddresses?: boolean;
   /** Where the feed is parsed. Default: a one-thread worker pool (a hostile feed can't hang or crash the check). */
   parsers?: Parsers;
@@ -83,34 +103,64 @@ export async function runCheck(options: CheckOptions, write: (line: string) => v
   }
 
   const feedInfo = { title: feed.title, siteUrl: feed.siteUrl };
+  const showAlerts = options.json === true || options.render === true;
   if (!options.json) {
     write(`${feed.title || '(untitled feed)'} — ${feed.items.length} item${feed.items.length === 1 ? '' : 's'} from ${source}`);
     if (query) write(`query: ${canonical}`);
   }
+  // The bot's matcher, holding this one query, gives the alert's terms exactly as a channel's route carries them.
+  let index: SubscriptionIndex | null = null;
+  if (query) {
+    index = new SubscriptionIndex();
+    index.add('check', query);
+  }
   let matches = 0;
-  for (const item of feed.items) {
-    const outcome = query ? evaluateQuery(query, matchableItem(item, feedInfo)) : null;
+  for (const [position, parsed] of feed.items.entries()) {
+    // Matching reads the item as the feed gave it, as the bot does; the alert is built from the completed item.
+    const matchable = matchableItem(parsed, feedInfo);
+    const outcome = query ? evaluateQuery(query, matchable) : null;
     if (outcome?.matched) matches++;
+    let alert: ItemAlert | null = null;
+    let enrichError: string | undefined;
+    if (showAlerts) {
+      let item = parsed;
+      if (options.enrich) {
+        try {
+          item = await options.enrich(parsed);
+        } catch (error) {
+          enrichError = error instanceof Error ? error.message : String(error);
+        }
+      }
+      alert = itemAlert(feedInfo, item, index && outcome?.matched ? routeTerms(index, matchable) : []);
+    }
     if (options.json) {
       write(
         JSON.stringify({
-          id: item.id,
-          title: item.title,
-          link: item.link,
-          published: item.published,
-          image: item.image,
-          author: item.author,
-          categories: item.categories,
+          id: parsed.id,
+          title: parsed.title,
+          link: parsed.link,
+          published: parsed.published,
+          image: parsed.image,
+          author: parsed.author,
+          categories: parsed.categories,
           ...(outcome ? { matched: outcome.matched, terms: outcome.terms } : {}),
+          summary: alert!.summary,
+          embed: alert!.embed,
+          ...(enrichError ? { enrichError } : {}),
         }),
       );
+    } else if (options.render) {
+      const status = outcome ? (outcome.matched ? ' ✔ would be posted' : ` · not posted: ${outcome.explanation}`) : '';
+      write(`\n── ${position + 1}/${feed.items.length}${status} ──`);
+      for (const line of renderAlertEmbed(alert!.embed, { ansi: options.ansi === true })) write(line);
+      if (enrichError) write(`(article not read: ${enrichError})`);
     } else {
       const mark = outcome ? (outcome.matched ? `✔ [${outcome.terms.join(', ')}] ` : '· ') : '';
-      write(`\n${mark}${item.title || '(no title)'}`);
-      write(`  id: ${item.id}`);
-      write(`  date: ${item.published ?? '(none)'}   link: ${item.link ?? '(none)'}`);
-      if (item.image) write(`  image: ${item.image}`);
-      if (item.author || item.categories.length) write(`  author: ${item.author ?? '(none)'}   categories: ${item.categories.join(', ') || '(none)'}`);
+      write(`\n${mark}${parsed.title || '(no title)'}`);
+      write(`  id: ${parsed.id}`);
+      write(`  date: ${parsed.published ?? '(none)'}   link: ${parsed.link ?? '(none)'}`);
+      if (parsed.image) write(`  image: ${parsed.image}`);
+      if (parsed.author || parsed.categories.length) write(`  author: ${parsed.author ?? '(none)'}   categories: ${parsed.categories.join(', ') || '(none)'}`);
       if (outcome && !outcome.matched) write(`  no match: ${outcome.explanation}`);
     }
   }
@@ -118,3 +168,22 @@ export async function runCheck(options: CheckOptions, write: (line: string) => v
   return 0;
 }
 
+interface ItemAlert {
+  summary: string;
+  embed: APIEmbed;
+}
+
+/** The alert the bot would post for this item (alertSummary + alertEmbed, as composeAlert builds it). */
+function itemAlert(feed: { title: string; siteUrl: string | null }, item: FeedItem, matched: readonly MatchedTerm[]): ItemAlert {
+  const summary = alertSummary(item);
+  return { summary, embed: alertEmbed(feed, item, summary, matched).embed };
+}
+
+/** The terms of every matched alternative, each once, in the order routeItem gathers them for a channel. */
+function routeTerms(index: SubscriptionIndex, matchable: MatchableItem): MatchedTerm[] {
+  const terms: MatchedTerm[] = [];
+  for (const matched of index.matchAlternatives(matchable)) {
+    for (const term of matched.terms) if (!terms.some((t) => t.text === term.text)) terms.push(term);
+  }
+  return terms;
+}

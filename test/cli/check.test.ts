@@ -1,12 +1,19 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { AlertService } from '../../src/alerts/alert-service.js';
 import { runCheck } from '../../src/cli/check.js';
+import { blankFeedRecord } from '../../src/feeds/feed-record.js';
+import { parseFeed } from '../../src/feeds/parse/feed.js';
 import { ParsePool } from '../../src/feeds/parse/pool.js';
+import type { FeedItem } from '../../src/feeds/types.js';
+import { silentLogger } from '../../src/log.js';
+import { SubscriptionService } from '../../src/match/subscription-service.js';
+import { openStore } from '../../src/repositories.js';
 import { buildHerald, type BuiltHerald } from '../harness/built.js';
 import { rssFeed, startFeedServer, type FeedServer } from '../harness/feed-server.js';
 
@@ -17,6 +24,24 @@ const feedXml = rssFeed({
     { title: 'North Korea leader meets families of soldiers', guid: 'a', link: 'https://news.example/a?utm_source=rss&id=7', description: 'Kim met families.', pubDate: 'Tue, 25 Nov 2026 07:30:00 GMT', image: 'https://news.example/a.jpg' },
     { title: 'South Korea elects a new parliament', guid: 'b', link: 'https://news.example/b', description: 'Seoul votes.' },
     { title: 'Koreans celebrate harvest festival', guid: 'c', link: 'https://news.example/c', description: 'Chuseok.' },
+  ],
+});
+
+// A story whose summary carries the query's words and characters Discord would read as markdown.
+const alertXml = rssFeed({
+  title: 'Asia Desk',
+  link: 'https://asia.example/',
+  items: [
+    {
+      title: 'North Korea fires missile over Japan',
+      guid: 'm1',
+      link: 'https://asia.example/missile?partner=rss&emc=rss',
+      description: '<p>North Korea launched a *ballistic* missile on Tuesday, officials in Tokyo said.</p><p>Kim Jong Un watched the launch.</p>',
+      pubDate: 'Tue, 25 Nov 2026 07:30:00 GMT',
+      image: 'https://asia.example/missile.jpg',
+    },
+    { title: 'Typhoon nears Okinawa', guid: 'm2', link: 'https://asia.example/typhoon', description: 'Winds reach 180 km/h.' },
+    { title: 'Headline only', guid: 'm3', link: 'https://asia.example/only' },
   ],
 });
 
@@ -31,6 +56,7 @@ beforeAll(async () => {
   writeFileSync(file, feedXml);
   server = await startFeedServer();
   server.set('/feed.xml', feedXml, { contentType: 'application/rss+xml' });
+  server.set('/asia.xml', alertXml, { contentType: 'application/rss+xml' });
 }, 180_000);
 afterAll(async () => {
   await server.close();
@@ -114,6 +140,112 @@ describe('herald check', () => {
     const usage = spawnSync(process.execPath, [herald.cli], { encoding: 'utf8' });
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('Usage: npm run herald -- check');
+  });
+});
+
+describe('herald check: the alert as it would be posted', () => {
+  it('--render draws each alert: headline, link, summary with the matched words in bold, fields, image, footer, time', async () => {
+    const { code, lines } = await check({ target: server.url('/asia.xml'), query: 'North Korea', render: true, allowPrivateAddresses: true });
+    expect(code).toBe(0);
+    const out = lines.join('\n');
+    const first = out.slice(out.indexOf('── 1/3'), out.indexOf('── 2/3'));
+    expect(first).toContain('✔ would be posted');
+    expect(first).toContain('Asia Desk <https://asia.example/>');
+    expect(first).toContain('**North Korea** fires missile over Japan');
+    expect(first).toContain('https://asia.example/missile\n'); // tracking parameters gone
+    // The summary as a reader sees it: bold terms, the feed's own asterisks shown as asterisks (no escapes).
+    expect(first).toContain('**North Korea** launched a *ballistic* missile on Tuesday, officials in Tokyo said.');
+    expect(first).not.toContain('\\');
+    expect(first).toContain('Matched: **North Korea**');
+    expect(first).toContain('image: https://asia.example/missile.jpg');
+    expect(first).toMatch(/Asia Desk · rate with .* · 2026-11-25T07:30:00\.000Z/);
+    const second = out.slice(out.indexOf('── 2/3'), out.indexOf('── 3/3'));
+    expect(second).toContain('not posted: no phrase present');
+    expect(second).toContain('Winds reach 180 km/h.');
+    expect(second).not.toContain('**');
+    expect(out.slice(out.indexOf('── 3/3'))).toContain('(no summary)');
+  });
+
+  it('--render in a terminal draws bold with ANSI escapes and lets no control character from the feed through', async () => {
+    writeFileSync(join(dir, 'ansi.xml'), rssFeed({ title: 'T', items: [{ title: 'Kyiv \u001b[31mred\u001b[0m news', guid: 'x', description: 'Kyiv today.' }] }));
+    const { lines } = await check({ target: join(dir, 'ansi.xml'), query: 'Kyiv', render: true, ansi: true });
+    const out = lines.join('\n');
+    expect(out).toContain('\u001b[1mKyiv\u001b[22m today.');
+    expect(out).not.toContain('\u001b[31m');
+  });
+
+  it('--json lines carry the summary and exactly the embed AlertService.compose queues for the same item', async () => {
+    const query = 'North Korea, Kim';
+    const { code, lines } = await check({ target: server.url('/asia.xml'), query, json: true, allowPrivateAddresses: true });
+    expect(code).toBe(0);
+    const printed = lines.map((l) => JSON.parse(l) as { id: string; matched: boolean; summary: string; embed: Record<string, unknown> });
+
+    // The bot's path: the same feed parsed, a subscription with the same query, AlertService.compose.
+    const parsed = await parseFeed(new TextEncoder().encode(alertXml), { url: server.url('/asia.xml') });
+    if (!parsed.ok) throw parsed.error;
+    const now = new Date('2026-11-25T08:00:00Z');
+    const record = blankFeedRecord(server.url('/asia.xml'), parsed.feed.title, parsed.feed.siteUrl, now);
+    const store = await openStore('memory://');
+    const subscriptions = new SubscriptionService({ store, log: silentLogger, clock: () => now, maxPerGuild: 50 });
+    await subscriptions.create({ guildId: 'g1', channelId: 'c1', queryText: query, userId: 'u1' });
+    const no = () => Promise.reject(new Error('no sends here'));
+    const alerts = new AlertService({ store, subscriptions, feeds: { isFollowedBy: () => true }, rest: { post: no, patch: no, put: no, delete: no }, log: silentLogger, clock: () => now });
+    onTestFinished(() => alerts.close());
+
+    const missile = printed.find((p) => p.id === 'm1')!;
+    const [entry] = await alerts.compose(record, parsed.feed.items.find((i) => i.id === 'm1')!);
+    expect(missile.matched).toBe(true);
+    expect(missile.embed).toEqual(JSON.parse(JSON.stringify(entry!.embed)));
+    expect(missile.summary).toBe('North Korea launched a *ballistic* missile on Tuesday, officials in Tokyo said. Kim Jong Un watched the launch.');
+
+    // Items that match nothing are rendered with no matched terms; an item without text has no summary.
+    const typhoon = printed.find((p) => p.id === 'm2')!;
+    expect(typhoon.matched).toBe(false);
+    expect(typhoon.summary).toBe('Winds reach 180 km/h.');
+    expect(JSON.stringify(typhoon.embed)).not.toContain('Matched');
+    expect(printed.find((p) => p.id === 'm3')!.summary).toBe('');
+  });
+
+  it('applies an enrich step before building the alert, and keeps the item as parsed when it fails', async () => {
+    const enrich = async (item: FeedItem): Promise<FeedItem> => {
+      if (item.id === 'm2') throw new Error('article fetch timed out');
+      if (item.id !== 'm3') return item;
+      return { ...item, summaryHtml: '<p>From the article page.</p>', summaryText: 'From the article page.', image: 'https://asia.example/og.jpg' };
+    };
+    const { lines } = await check({ target: server.url('/asia.xml'), json: true, enrich, allowPrivateAddresses: true });
+    const printed = lines.map((l) => JSON.parse(l) as { id: string; summary: string; embed: { thumbnail?: { url: string } }; enrichError?: string });
+    const only = printed.find((p) => p.id === 'm3')!;
+    expect(only.summary).toBe('From the article page.');
+    expect(only.embed.thumbnail?.url).toBe('https://asia.example/og.jpg');
+    const failed = printed.find((p) => p.id === 'm2')!;
+    expect(failed.summary).toBe('Winds reach 180 km/h.');
+    expect(failed.enrichError).toBe('article fetch timed out');
+  });
+
+  it('ends quietly when its output pipe closes early (| head -1): exit 0, no EPIPE stack trace', async () => {
+    const many = join(dir, 'many.xml');
+    // Far more output than a pipe buffers, so the CLI is still writing when the reader goes away.
+    const items = Array.from({ length: 1500 }, (_, i) => ({ title: `Story ${i} about North Korea`, guid: `s${i}`, link: `https://news.example/${i}`, description: `Text ${i} about North Korea and its neighbours.` }));
+    writeFileSync(many, rssFeed({ title: 'Many', items }));
+    const child = spawn(process.execPath, [herald.cli, 'check', many, '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ALLOW_PRIVATE_ADDRESSES: '' } });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const firstLine = await new Promise<string>((resolve, reject) => {
+      let buffered = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        buffered += chunk;
+        const nl = buffered.indexOf('\n');
+        if (nl >= 0) {
+          child.stdout.destroy(); // what head does after its line
+          resolve(buffered.slice(0, nl));
+        }
+      });
+      child.on('error', reject);
+    });
+    expect(JSON.parse(firstLine).id).toBe('s0');
+    expect(await exited).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|Error|\bat .*:\d+:\d+/);
   });
 });
 

@@ -1,6 +1,10 @@
-// Feed bytes → text. The order follows the XML/HTTP rules real readers use:
-// BOM → (UTF-16/32 byte pattern) → Content-Type charset → XML declaration → valid UTF-8 → windows-1252.
+// Feed bytes → text. The order:
+//   BOM → (UTF-16/32 byte pattern) → valid UTF-8 over a declared legacy charset → the declaration
+//   (Content-Type, then XML declaration / <meta>) → valid or mostly-valid UTF-8 → chardet → windows-1252.
+// Valid UTF-8 beats a declaration because servers and CMSs mislabel UTF-8 far more often than legacy bytes happen to
+// form valid UTF-8 (see utf8Outweighs).
 import { isUtf8 } from 'node:buffer';
+import chardet from 'chardet';
 import iconv from 'iconv-lite';
 
 /**
@@ -123,7 +127,130 @@ function mostlyUtf8(text: string): boolean {
 }
 
 /**
- * Decodes feed bytes to text: BOM → Content-Type charset → XML declaration → valid UTF-8 → windows-1252.
+ * Single-byte charsets (windows-125x, ISO-8859-x, KOI8…) as opposed to multi-byte ones (Shift_JIS, GBK, EUC-KR, Big5),
+ * whose byte pairs can, by chance, also form valid UTF-8. Anything iconv-lite does not call single-byte counts as
+ * multi-byte, the cautious side.
+ */
+function isSingleByte(enc: string): boolean {
+  try {
+    return iconv.getCodec(enc).constructor.name === 'SBCSCodec';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * How many multi-byte UTF-8 sequences the bytes must hold before valid UTF-8 overrides a declared multi-byte
+ * charset. Measured on the corpus (Big5, Shift_JIS, EUC-KR, EUC-JP, GB2312 feeds, ~12,000 text runs): runs of one or
+ * two CJK characters were valid UTF-8 by chance about 1% of the time, runs of three or more never (0 of ~9,000).
+ * A single-byte charset needs no threshold: legacy text is valid UTF-8 only if every accented letter is followed by
+ * exactly the right number of C1/symbol bytes ("Ã©"), which is mojibake, not prose.
+ */
+const MULTI_BYTE_MIN_UTF8_CHARS = 4;
+
+/** Counts UTF-8 lead bytes (multi-byte sequences) in valid UTF-8, stopping once `enough` are seen. */
+function utf8SequenceCount(buf: Uint8Array, enough: number): number {
+  let n = 0;
+  for (let i = 0; i < buf.length && n < enough; i++) if (buf[i]! >= 0xc2) n++;
+  return n;
+}
+
+/** True when the (valid UTF-8) bytes are better read as UTF-8 than as the declared charset `enc`. */
+function utf8Outweighs(buf: Uint8Array, enc: string): boolean {
+  if (enc === 'utf-8') return true;
+  const needed = isSingleByte(enc) ? 1 : MULTI_BYTE_MIN_UTF8_CHARS;
+  // Pure ASCII says nothing (and 7-bit encodings such as ISO-2022-JP are pure ASCII bytes): keep the declaration.
+  return utf8SequenceCount(buf, needed) >= needed;
+}
+
+/** Detection looks at most this far into the body, from just before the first non-ASCII byte (feed heads are ASCII). */
+const DETECT_SCAN_BYTES = 256 * 1024;
+/** …and hands chardet at most this much of the text between tags. */
+const DETECT_TEXT_BYTES = 64 * 1024;
+/**
+ * chardet's confidence (0–100) below which its guess is no better than windows-1252. Measured on the corpus's 233
+ * legacy-encoded files with every declaration ignored: 30 → 133 decoded right, 20 → 155, 10 → 163 but with Korean
+ * read as Big5; 20 has no wrong multi-byte guess and never moves real windows-1252 text off windows-1252.
+ */
+const DETECT_MIN_CONFIDENCE = 20;
+const DETECT_MAX_CANDIDATES = 3;
+
+/**
+ * The bytes between tags, where the language is: chardet's single-byte models score letter pairs, and ASCII markup
+ * drowns them (on the corpus, text alone took right guesses from 118 to 155 of 233 files).
+ */
+function textBetweenTags(buf: Uint8Array): Uint8Array {
+  const out = new Uint8Array(Math.min(buf.length, DETECT_TEXT_BYTES));
+  let n = 0;
+  let inTag = false;
+  for (let i = 0; i < buf.length && n < out.length; i++) {
+    const b = buf[i]!;
+    if (b === 0x3c) inTag = true;
+    else if (b === 0x3e) {
+      inTag = false;
+      out[n++] = 0x20;
+    } else if (!inTag) out[n++] = b;
+  }
+  return out.subarray(0, n);
+}
+
+/** Share of the non-ASCII characters that are letters or combining marks: text decodes to words, a wrong charset to symbols. */
+function letterShare(text: string): number {
+  let letters = 0;
+  let all = 0;
+  for (const c of text) {
+    if (c.charCodeAt(0) < 0x80) continue;
+    all++;
+    if (/[\p{L}\p{M}]/u.test(c)) letters++;
+  }
+  return all ? letters / all : 1;
+}
+
+/** Below chardet's confidence floor, a single-byte guess still wins when it reads as words and windows-1252 does not. */
+const LETTER_SHARE_MIN = 0.95;
+const LETTER_SHARE_MARGIN = 0.05;
+
+/**
+ * Guesses the charset of bytes that declare none and are not UTF-8, with chardet over a bounded window. Returns the
+ * first confident candidate that decodes the window without U+FFFD; when chardet is unsure, a single-byte candidate
+ * whose text is clearly more letters than windows-1252's (Thai read as windows-1252 is "ÊÓ¹Ñ¡§Ò¹"); else null.
+ */
+function detectCharset(buf: Buffer): string | null {
+  let first = 0;
+  while (first < buf.length && buf[first]! < 0x80) first++;
+  if (first === buf.length) return null;
+  const start = Math.max(0, first - 256);
+  const window = buf.subarray(start, start + DETECT_SCAN_BYTES);
+  const text = textBetweenTags(window);
+  let matches: ReturnType<typeof chardet.analyse>;
+  try {
+    matches = chardet.analyse(text);
+  } catch {
+    return null;
+  }
+  const candidates: string[] = [];
+  for (const match of matches.slice(0, DETECT_MAX_CANDIDATES)) {
+    const enc = normaliseCharset(match.name);
+    // UTF-8/16/32 and ASCII were ruled out before detection runs.
+    if (!enc || enc === 'utf-8' || UTF_FAMILY.test(enc) || /^(?:ascii|us-ascii)$/i.test(match.name)) continue;
+    // A wrong multi-byte guess shows as U+FFFD; the window's last few bytes may cut a character in two.
+    if (decodeWith(window.subarray(0, Math.max(0, window.length - 4)), enc).includes('\ufffd')) continue;
+    if (match.confidence >= DETECT_MIN_CONFIDENCE) return enc;
+    candidates.push(enc);
+  }
+  const fallback = letterShare(decodeWith(text, 'windows-1252'));
+  for (const enc of candidates) {
+    // Multi-byte guesses at low confidence mix up CJK encodings (Korean read as Big5 on the corpus): never here.
+    if (enc === 'windows-1252' || !isSingleByte(enc)) continue;
+    const share = letterShare(decodeWith(text, enc));
+    if (share >= LETTER_SHARE_MIN && share >= fallback + LETTER_SHARE_MARGIN) return enc;
+  }
+  return null;
+}
+
+/**
+ * Decodes feed bytes to text: BOM → UTF-16/32 pattern → valid UTF-8 over a declared legacy charset → Content-Type
+ * charset → XML declaration → valid UTF-8 → chardet → windows-1252.
  * Never throws; `encoding` is the decoder actually used (lower-case iconv-lite name).
  */
 export function decodeFeedBytes(body: Uint8Array, contentType?: string | null): { text: string; encoding: string } {
@@ -145,16 +272,23 @@ export function decodeFeedBytes(body: Uint8Array, contentType?: string | null): 
       if (!enc) continue;
       // A UTF-16/32 label on bytes that are plainly 8-bit (we just read ASCII from them) is a lie.
       if (UTF_FAMILY.test(enc)) continue;
-      // "utf-8" declared on bytes that are not UTF-8: try the next source rather than emit U+FFFD.
-      if (enc === 'utf-8' && !isValidUtf8()) continue;
+      if (enc === 'utf-8') {
+        // "utf-8" declared on bytes that are not UTF-8: try the next source rather than emit U+FFFD.
+        if (!isValidUtf8()) continue;
+        return { text: decodeWith(body, 'utf-8'), encoding: 'utf-8' };
+      }
+      // "ISO-8859-1" on UTF-8 bytes gave "Kursziel fÃ¼r NVIDIA": bytes that are valid UTF-8 win over the label.
+      if (isValidUtf8() && utf8Outweighs(buf, enc)) return { text: decodeWith(body, 'utf-8'), encoding: 'utf-8' };
       return { text: decodeWith(body, enc), encoding: enc };
     }
 
     if (isValidUtf8()) return { text: decodeWith(body, 'utf-8'), encoding: 'utf-8' };
     // Mostly UTF-8 with a few broken sequences (truncation, one pasted byte) stays UTF-8;
-    // text whose non-ASCII bytes are mostly invalid UTF-8 is a legacy 8-bit encoding.
+    // text whose non-ASCII bytes are mostly invalid UTF-8 is a legacy encoding: ask chardet, else windows-1252.
     const asUtf8 = decodeWith(body, 'utf-8');
     if (mostlyUtf8(asUtf8)) return { text: asUtf8, encoding: 'utf-8' };
+    const detected = detectCharset(buf);
+    if (detected) return { text: decodeWith(body, detected), encoding: detected };
     return { text: decodeWith(body, 'windows-1252'), encoding: 'windows-1252' };
   } catch {
     // iconv-lite should not throw on bytes, but never let decoding take a feed down.

@@ -115,4 +115,71 @@ describe('decodeFeedBytes', () => {
     const { text } = decodeFeedBytes(utf8('<?xml version="1.0" encoding="x-no-such-charset"?><rss/>'), 'text/xml; charset=bogus');
     expect(text).toContain('<rss/>');
   });
+
+  it('lets bytes that are valid UTF-8 win over a declared single-byte charset ("Kursziel fÃ¼r NVIDIA")', () => {
+    const headline = 'Kursziel für NVIDIA – „Kaufen“';
+    const declared = decodeFeedBytes(utf8(`<?xml version="1.0" encoding="ISO-8859-1"?><rss><title>${headline}</title></rss>`));
+    expect(declared.encoding).toBe('utf-8');
+    expect(declared.text).toContain(headline);
+    const header = decodeFeedBytes(utf8(`<rss><title>${RU}</title></rss>`), 'text/xml; charset=windows-1251');
+    expect(header.encoding).toBe('utf-8');
+    expect(header.text).toContain(RU);
+  });
+
+  it('keeps a declared single-byte charset whose bytes are not UTF-8, and any declaration over pure ASCII', () => {
+    const latin = decodeFeedBytes(enc('<?xml version="1.0" encoding="ISO-8859-1"?><rss><title>Kursziel für NVIDIA</title></rss>', 'latin1'));
+    expect(latin.encoding).toBe('windows-1252');
+    expect(latin.text).toContain('Kursziel für NVIDIA');
+    // 7-bit bytes carry no evidence either way (and ISO-2022 encodings are pure ASCII): the label stands.
+    expect(decodeFeedBytes(utf8('<?xml version="1.0" encoding="koi8-r"?><rss><title>plain</title></rss>')).encoding).toBe('koi8-r');
+  });
+
+  it('lets UTF-8 win over a declared multi-byte charset only on enough UTF-8 characters', () => {
+    const ja = decodeFeedBytes(utf8(`<?xml version="1.0" encoding="Shift_JIS"?><rss><title>${JA}</title></rss>`));
+    expect(ja.encoding).toBe('utf-8');
+    expect(ja.text).toContain(JA);
+    expect(decodeFeedBytes(utf8(`<rss><title>${ZH_S}</title></rss>`), 'text/xml; charset=GBK').text).toContain(ZH_S);
+    // 짝 and 짜 in EUC-KR happen to be valid two-byte UTF-8 sequences; two such characters are not evidence enough.
+    const ko = enc('<?xml version="1.0" encoding="EUC-KR"?><rss><title>짝 짜</title></rss>', 'cp949');
+    const out = decodeFeedBytes(ko);
+    expect(out.encoding).toBe('cp949');
+    expect(out.text).toContain('짝 짜');
+  });
+
+  describe('detection of undeclared legacy bytes (chardet)', () => {
+    const para = (s: string, n = 6): string => Array.from({ length: n }, (_, i) => `<item><title>${s} ${i}</title><description>${s}</description></item>`).join('\n');
+    const JA_TEXT = '東京都は十日、新型の感染症対策として、飲食店に営業時間の短縮を要請すると発表しました。知事は記者会見で、年末年始の人の動きに注意するよう呼びかけています。';
+    const KO_TEXT = '정부는 오늘 내년도 예산안을 국회에 제출했다고 밝혔습니다. 이번 예산안은 경제 회복과 일자리 창출에 중점을 두고 있으며, 복지 예산도 크게 늘었습니다.';
+    const ZH_TEXT = '国家统计局今天发布数据显示，今年前三季度国内生产总值同比增长，经济运行总体平稳，就业形势保持稳定，居民收入继续增加。';
+    const RU_TEXT = 'Правительство России в понедельник объявило о новых мерах поддержки экономики. Министр финансов заявил, что бюджет на следующий год будет сбалансирован, а расходы на социальные программы вырастут.';
+    const TH_TEXT = 'สำนักงานส่งเสริมอุตสาหกรรมซอฟต์แวร์แห่งชาติ ร่วมกับ ขอเรียนเชิญทุกท่านที่สนใจส่งผลงานเข้าร่วมการประกวด';
+
+    it('detects Shift_JIS, EUC-KR, GB18030 and KOI8-R when nothing is declared', () => {
+      for (const [codec, sample, expected] of [
+        ['shift_jis', JA_TEXT, 'shift_jis'],
+        ['cp949', KO_TEXT, 'cp949'],
+        ['gb18030', ZH_TEXT, 'gb18030'],
+        ['koi8-r', RU_TEXT, 'koi8-r'],
+      ] as const) {
+        const out = decodeFeedBytes(enc(`<rss><channel>${para(sample)}</channel></rss>`, codec));
+        expect(out.encoding, codec).toBe(expected);
+        expect(out.text, codec).toContain(sample);
+      }
+    });
+
+    it('reads Thai as windows-874 when chardet is unsure but windows-1252 would give symbols, not words', () => {
+      const out = decodeFeedBytes(enc(`<rss><channel>${para(TH_TEXT, 1)}</channel></rss>`, 'windows-874'));
+      expect(out.encoding).toBe('windows-874');
+      expect(out.text).toContain(TH_TEXT);
+    });
+
+    it('decides from a bounded window: what follows 256 KB of text does not change the guess', () => {
+      const head = enc(`<rss><channel>${para(JA_TEXT)}`, 'shift_jis');
+      const filler = utf8(`<item><title>${'x'.repeat(300 * 1024)}</title></item>`);
+      const tail = enc(`${para(RU_TEXT, 200)}</channel></rss>`, 'koi8-r');
+      const out = decodeFeedBytes(cat(head, filler, tail));
+      expect(out.encoding).toBe('shift_jis');
+      expect(out.text).toContain(JA_TEXT);
+    });
+  });
 });

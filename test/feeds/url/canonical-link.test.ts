@@ -23,6 +23,30 @@ describe('canonicalLink', () => {
     );
   });
 
+  it('strips NYT ?partner=rss&emc=rss and the other publishers\' campaign keys', () => {
+    expect(canonicalLink('https://www.nytimes.com/2024/05/01/world/europe/story.html?partner=rss&emc=rss')).toBe(
+      'https://www.nytimes.com/2024/05/01/world/europe/story.html',
+    );
+    expect(canonicalLink('https://www.nytimes.com/a.html?smid=tw-nytimes&smtyp=cur&emc=edit_na_20240501')).toBe('https://www.nytimes.com/a.html');
+    expect(canonicalLink('https://example.com/a?CMP=share_btn_tw&ito=792&ocid=msedgntp&cmpid=rss&mkt_tok=abc')).toBe('https://example.com/a');
+    expect(canonicalLink('https://www.bbc.co.uk/news/x?at_medium=RSS&at_campaign=KARANGA&ns_mchannel=rss&ns_source=PublicRSS20-sa')).toBe(
+      'https://www.bbc.co.uk/news/x',
+    );
+  });
+
+  it('strips feed markers from keys that elsewhere select content, and keeps those keys otherwise', () => {
+    expect(canonicalLink('http://science.sciencemag.org/cgi/content/short/356/6340/816-b?rss=1')).toBe('http://science.sciencemag.org/cgi/content/short/356/6340/816-b');
+    expect(canonicalLink('http://money.rin.ru/content/news/?id=106311&from=rss')).toBe('http://money.rin.ru/content/news/?id=106311');
+    expect(canonicalLink('https://medium.com/x/the-creative-forager-125af37d838f?source=rss----d12c403d4976--food')).toBe(
+      'https://medium.com/x/the-creative-forager-125af37d838f',
+    );
+    expect(canonicalLink('https://example.com/a?ref=RSS&src=rss&partner=rssnyt')).toBe('https://example.com/a');
+    // The same keys carrying content stay: a partner page, a search source, a reference id.
+    expect(canonicalLink('https://example.com/partners?partner=acme&source=archive&ref=123&rss=full')).toBe(
+      'https://example.com/partners?partner=acme&source=archive&ref=123&rss=full',
+    );
+  });
+
   it('does not re-encode the parameters it keeps', () => {
     expect(canonicalLink('https://example.com/s?sid=09%2F01&x=a%20b&flag')).toBe('https://example.com/s?sid=09%2F01&x=a%20b&flag');
   });
