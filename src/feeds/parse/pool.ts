@@ -10,12 +10,17 @@ import { Piscina } from 'piscina';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { DEFAULT_MAX_FEED_BYTES } from '../fetch/bytes.js';
+import type { ArticleExtract } from '../article/extract.js';
 import type { DiscoveredFeed } from './discover.js';
 import type { OpmlParseResult } from './opml.js';
 import { fromWire, newStartedCell, runParseJob, startedAt, type ParseJob, type ParseJobResult, type ParseTask } from './jobs.js';
 import { FeedParseError, type FeedParseErrorCode, type ParseOptions, type ParseResult } from './feed.js';
 
 export type DiscoverResult = { ok: true; feeds: DiscoveredFeed[] } | { ok: false; error: FeedParseError };
+export type ArticleResult = ({ ok: true } & ArticleExtract) | { ok: false; reason: string };
+
+/** An article page's bytes → its lead text and share image (src/feeds/article/extract.ts). Never rejects. */
+export type ArticleExtractor = (body: Uint8Array, opts: { contentType: string | null; url: string; maxChars: number }) => Promise<ArticleResult>;
 
 /** Everything Herald parses from the network or from members. ParsePool runs it in workers; inThreadParsers here. */
 export interface Parsers {
@@ -135,6 +140,13 @@ export class ParsePool implements Parsers {
     return { ok: true, feeds: out.result.feeds };
   };
 
+  readonly article: ArticleExtractor = async (body, opts) => {
+    const out = await this.run({ kind: 'article', body: copyOf(body), contentType: opts.contentType, url: opts.url, maxChars: opts.maxChars }, opts.url);
+    if (out.kind === 'failure') return { ok: false, reason: failureMessage(out.failure, 'the article page') };
+    if (out.result.kind !== 'article') throw new Error('parse worker answered the wrong job');
+    return { ok: true, ...out.result.result };
+  };
+
   readonly opml = async (body: Uint8Array): Promise<OpmlParseResult> => {
     const out = await this.run({ kind: 'opml', body: copyOf(body) }, null);
     if (out.kind === 'failure') return { ok: false, reason: failureMessage(out.failure, 'the OPML file') };
@@ -199,6 +211,12 @@ export class ParsePool implements Parsers {
 function copyOf(body: Uint8Array): Uint8Array {
   return new Uint8Array(body);
 }
+
+/** Article extraction in this thread: for unit tests and tools that read trusted input. */
+export const inThreadArticleExtractor: ArticleExtractor = async (body, opts) => {
+  const out = await runParseJob({ kind: 'article', body, contentType: opts.contentType, url: opts.url, maxChars: opts.maxChars });
+  return out.kind === 'article' ? { ok: true, ...out.result } : { ok: false, reason: 'unexpected parse result' };
+};
 
 /** The same parsers in this thread: for unit tests and tools that parse trusted input. */
 export const inThreadParsers: Parsers = {
