@@ -74,7 +74,9 @@ export function furnitureKind(text: string): FurnitureKind | null {
   if (isGluedNavigation(t)) return 'navigation';
   if (TIMESTAMP_BLOCK.test(t)) return 'timestamp';
   const words = wordCount(t);
-  if (words <= 12 && (BYLINE_STAFF.test(t) || (BYLINE_PREFIX.test(t) && !TERMINAL.test(t.replace(BYLINE_PREFIX, '').trim() || 'x')))) return 'byline';
+  // the keyword in any case ("By", "BY"), the names capitalised: "by the river" is not a byline
+  const keywordLowered = t.replace(/^\S+/, (word) => word.toLowerCase());
+  if (words <= 12 && (BYLINE_STAFF.test(t) || (BYLINE_PREFIX.test(keywordLowered) && !TERMINAL.test(t)))) return 'byline';
   if (words <= 25 && CREDIT_BLOCK.test(t)) return 'credit';
   if (words <= 4 && LABEL_PREFIX.test(t) && !t.replace(LABEL_PREFIX, '').trim()) return 'label';
   if (BRACKETED.test(t)) return 'chrome';
