@@ -21,13 +21,13 @@ export interface ArticleStore {
 export type ArticleCache = Pick<Collection<ArticleRecord>, 'get' | 'set'>;
 
 /** A bounded in-memory cache (oldest dropped first), for `herald check` and tests. */
-export function memoryArticleCache(maxEntries = 500): ArticleCache {
+export function memoryArticleCache(maxEntries = 500, now: () => number = Date.now): ArticleCache {
   const entries = new Map<string, { value: ArticleRecord; expires: number }>();
   return {
     async get(key) {
       const hit = entries.get(key);
       if (!hit) return undefined;
-      if (hit.expires <= Date.now()) {
+      if (hit.expires <= now()) {
         entries.delete(key);
         return undefined;
       }
@@ -35,7 +35,7 @@ export function memoryArticleCache(maxEntries = 500): ArticleCache {
     },
     async set(key, value, ttlMs) {
       entries.delete(key);
-      entries.set(key, { value, expires: ttlMs ? Date.now() + ttlMs : Number.POSITIVE_INFINITY });
+      entries.set(key, { value, expires: ttlMs ? now() + ttlMs : Number.POSITIVE_INFINITY });
       while (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
     },
   };
