@@ -42,6 +42,9 @@ export interface ArticleFetcherDeps {
 /** A page's answer: the cached or fresh record, or why there is none (not cached: busy, not a web address). */
 export type ArticleLead = { kind: 'page'; record: ArticleRecord; cached: boolean } | { kind: 'skipped'; reason: string };
 
+/** Names that never resolve on the public internet (RFC 2606, RFC 6761): no page to fetch, no DNS query to make. */
+const RESERVED_NAME = /(?:^|\.)(?:example|invalid|test)\.?$/i;
+
 /** Only HTML pages are read: a PDF, a video or a feed behind an item's link is not an article. */
 function isHtml(contentType: string | null, body: Buffer): boolean {
   if (contentType) return /^\s*(?:text\/html|application\/xhtml\+xml)\b/i.test(contentType);
@@ -59,6 +62,7 @@ export class ArticleFetcher {
   lead(link: string): Promise<ArticleLead> {
     const url = parseHttpUrl(link);
     if (!url) return Promise.resolve({ kind: 'skipped', reason: 'not an http(s) link' });
+    if (RESERVED_NAME.test(url.hostname)) return Promise.resolve({ kind: 'skipped', reason: 'a reserved host name (.example, .test, .invalid)' });
     const key = url.href;
     // the same story from several feeds at once: one fetch
     const running = this.inFlight.get(key);

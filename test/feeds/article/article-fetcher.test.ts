@@ -16,9 +16,11 @@ const page = (lead = LEAD) => `<!doctype html><html><head><meta property="og:ima
   <p>${lead} Work starts in the spring.</p><p>The vote was 7 to 2, with two members absent.</p>
   <p>Opponents said they would take the decision to court before the summer recess begins.</p></article></body></html>`;
 
-/** Every *.test name → the local server (the fetcher's per-host budget counts host names). */
+/** Every *.articles.internal name → the local server (the fetcher's per-host budget counts host names). */
+const looked: string[] = [];
 const lookup = ((hostname: string, options: { all?: boolean }, cb: (...a: unknown[]) => void) => {
-  if (!hostname.endsWith('.test') && hostname !== '127.0.0.1') {
+  looked.push(hostname);
+  if (!hostname.endsWith('.articles.internal') && hostname !== '127.0.0.1') {
     const e = new Error(`getaddrinfo ENOTFOUND ${hostname}`) as NodeJS.ErrnoException;
     e.code = 'ENOTFOUND';
     return setImmediate(() => cb(e));
@@ -131,6 +133,14 @@ describe('ArticleSummaries over a local server', () => {
     expect(srv.hits('/a/broken')).toBe(2);
   });
 
+  it('links on reserved names (.example, .test, .invalid) are never fetched nor looked up', async () => {
+    for (const link of ['https://news.example/story', 'http://site.test/a', 'https://x.invalid/']) {
+      const it0 = item(link);
+      expect(await summaries().enrich(it0)).toBe(it0);
+    }
+    expect(looked.filter((name) => /\.(?:example|test|invalid)$/.test(name))).toEqual([]);
+  });
+
   it('an extractor that throws never reaches the caller', async () => {
     srv.set('/a/throws', page(), { contentType: 'text/html' });
     const it0 = item(srv.url('/a/throws'));
@@ -160,7 +170,7 @@ describe('ArticleSummaries over a local server', () => {
     }
     const s = summaries();
     // three sites, three pages each
-    const items = Array.from({ length: 9 }, (_, i) => item(at(`site${i % 3}.test`, `/slow/${i}`)));
+    const items = Array.from({ length: 9 }, (_, i) => item(at(`site${i % 3}.articles.internal`, `/slow/${i}`)));
     const done = Promise.all(items.map((it0) => s.enrich(it0)));
     let answered = 0;
     while (answered < 9) {
