@@ -52,9 +52,15 @@ function isHtml(contentType: string | null, body: Buffer): boolean {
   return /^\s*(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b/i.test(body.subarray(0, 1024).toString('latin1'));
 }
 
+/** Failures that say the site itself is unreachable, not just this page. */
+const SITE_DOWN_CODES = new Set(['timeout', 'network', 'dns', 'blocked-address']);
+const MAX_SITES_REMEMBERED = 1000;
+
 export class ArticleFetcher {
   private readonly inFlight = new Map<string, Promise<ArticleLead>>();
   private pending = 0;
+  /** Host → until when it is skipped: one timeout per site per failure TTL, not one per item (items wait on us). */
+  private readonly sitesDown = new Map<string, number>();
 
   constructor(private readonly deps: ArticleFetcherDeps) {}
 
@@ -63,6 +69,11 @@ export class ArticleFetcher {
     const url = parseHttpUrl(link);
     if (!url) return Promise.resolve({ kind: 'skipped', reason: 'not an http(s) link' });
     if (RESERVED_NAME.test(url.hostname)) return Promise.resolve({ kind: 'skipped', reason: 'a reserved host name (.example, .test, .invalid)' });
+    const downUntil = this.sitesDown.get(url.hostname);
+    if (downUntil !== undefined) {
+      if (downUntil > this.deps.clock().getTime()) return Promise.resolve({ kind: 'skipped', reason: 'the site did not answer a moment ago' });
+      this.sitesDown.delete(url.hostname);
+    }
     const key = url.href;
     // the same story from several feeds at once: one fetch
     const running = this.inFlight.get(key);
@@ -93,6 +104,12 @@ export class ArticleFetcher {
     return { kind: 'page', record, cached: false };
   }
 
+  private markSiteDown(host: string): void {
+    this.sitesDown.delete(host);
+    this.sitesDown.set(host, this.deps.clock().getTime() + (this.deps.failureTtlMs ?? ARTICLE_FAILURE_TTL_MS));
+    while (this.sitesDown.size > MAX_SITES_REMEMBERED) this.sitesDown.delete(this.sitesDown.keys().next().value!);
+  }
+
   private async fetchAndExtract(url: string): Promise<ArticleRecord> {
     const fetchedAt = this.deps.clock().toISOString();
     const failed = (error: string): ArticleRecord => ({ text: '', image: null, fetchedAt, error: error.slice(0, MAX_ERROR_CHARS) });
@@ -100,6 +117,7 @@ export class ArticleFetcher {
     try {
       outcome = await this.deps.fetcher.fetch({ url });
     } catch (error) {
+      if (error instanceof FetchError && SITE_DOWN_CODES.has(error.code)) this.markSiteDown(new URL(url).hostname);
       return failed(error instanceof FetchError ? `${error.code}: ${error.message}` : `fetch failed: ${String(error)}`);
     }
     if (outcome.kind !== 'ok') return failed('the page answered 304 Not Modified to a plain request');

@@ -38,13 +38,13 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-function summaries(opts: { enabled?: boolean; cache?: ArticleCache; extract?: ArticleExtractor } = {}) {
+function summaries(opts: { enabled?: boolean; cache?: ArticleCache; extract?: ArticleExtractor; clock?: () => Date } = {}) {
   const built = createArticleSummaries({
     enabled: opts.enabled ?? true,
     fetcherOptions: { userAgent: 'HeraldTest/1', allowPrivateAddresses: true, lookup },
     extract: opts.extract ?? inThreadArticleExtractor,
     cache: opts.cache ?? memoryArticleCache(),
-    clock: () => new Date('2026-01-01T00:00:00Z'),
+    clock: opts.clock ?? (() => new Date('2026-01-01T00:00:00Z')),
     log: silentLogger,
     maxChars: 400,
   });
@@ -139,6 +139,27 @@ describe('ArticleSummaries over a local server', () => {
       expect(await summaries().enrich(it0)).toBe(it0);
     }
     expect(looked.filter((name) => /\.(?:example|test|invalid)$/.test(name))).toEqual([]);
+  });
+
+  it('a site that does not answer is skipped for a while: one failed connection per site, not one per item', async () => {
+    const { createServer } = await import('node:net');
+    // a port with nothing listening: connection refused
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((resolve) => closed.close(resolve));
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const s = summaries({ clock: () => new Date(now) });
+    const before = looked.length;
+    const down = (n: number) => item(`http://down.articles.internal:${port}/story-${n}`);
+    expect(await s.enrich(down(1))).toEqual(down(1));
+    const tried = looked.length - before;
+    expect(tried).toBeGreaterThan(0);
+    expect(await s.enrich(down(2))).toEqual(down(2));
+    expect(looked.length - before).toBe(tried); // the second page of that site was not even looked up
+    now += ARTICLE_FAILURE_TTL_MS + 1;
+    await s.enrich(down(3));
+    expect(looked.length - before).toBeGreaterThan(tried);
   });
 
   it('an extractor that throws never reaches the caller', async () => {
