@@ -21,8 +21,8 @@ const DETECTORS: Array<[name: string, test: (sentence: string) => boolean]> = [
   ['navigation', (s) => (s.match(/\p{Ll}\p{Lu}/gu)?.length ?? 0) >= 3 || /\b(?:Home|News|Sport|Business|Menu|Search)\s*(?:\||›|»|>)/.test(s) || /\bskip to\b/i.test(s)],
   ['byline', (s) => /^\s*(?:by|von|par|por)\s+\p{Lu}/iu.test(s) || /\b(?:staff|senior) (?:writer|reporter)\b.*\bupdated\b/i.test(s) || /\bBY [A-Z]{2,}(?: [A-Z]{2,})* STAFF\b/.test(s)],
   ['timestamp', (s) => /\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*(?:ET|EST|EDT|PT|GMT|BST|UTC|CET)\b/i.test(s) || /\b(?:updated|published|posted)\s*:?\s*\d/i.test(s) || /\d{4}年\d{1,2}月\d{1,2}日\d{1,2}:\d{2}/.test(s)],
-  ['photo credit', (s) => /^\s*(?:photo|image|credit|©)\b/i.test(s) || /\bPhoto Photo\b/.test(s) || /\bGetty Images\b/.test(s) || /^\s*\d+\s*\/\s*\d+\b/.test(s)],
-  ['label', (s) => /^\s*(?:EXCLUSIVE|BREAKING|LIVE|UPDATED)\b/.test(s)],
+  ['photo credit', (s) => /^\s*(?:©|(?:photo|image|credit)\b)/i.test(s) || /\bPhoto (?:Photo|by|Credit)\b/.test(s) || /\b(?:Getty Images|AFP\/|Source: Supplied)|\((?:Bild|Foto|Photo): /.test(s) || /^\s*\d+\s*\/\s*\d+\b/.test(s)],
+  ['label', (s) => /^\s*(?:EXCLUSIVE|BREAKING|LIVE|UPDATED)\b/.test(s) || /^(?:Biz & IT|Tech|Opinion|Analysis)\s+—/.test(s)],
   ['cookie', (s) => /\bcookies?\b/i.test(s) && /\b(?:accept|use|policy|consent)\b/i.test(s)],
   ['share', (s) => /\bshare (?:this|on|via)\b/i.test(s) || /\b(?:facebook|twitter|email|whatsapp)\b.*\b(?:facebook|twitter|email|whatsapp|pinterest)\b/i.test(s) || /\bsign up for\b/i.test(s) || /转播到|分享/.test(s)],
 ];
