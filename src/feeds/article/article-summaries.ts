@@ -61,6 +61,7 @@ export class ArticleSummaries {
       const text = record.text && !needsArticle(record.text, item.title) ? record.text : null;
       const image = item.image ?? record.image;
       if (!text && image === item.image) return item;
+      this.deps.log.debug({ event: 'article.used', feed: context.feed, link: item.link, item: item.id, cached: lead.cached, text: Boolean(text), image: image !== item.image }, 'the alert takes its summary from the article page');
       return { ...item, ...(text ? { summaryText: text } : {}), image };
     } catch (error) {
       this.deps.log.warn({ event: 'article.failed', feed: context.feed, link: item.link, item: item.id, error: String(error) }, 'could not read the article page; the alert keeps the feed text');

@@ -6,7 +6,8 @@ import { createArticleSummaries, needsArticle } from '../../../src/feeds/article
 import { memoryArticleCache, type ArticleCache } from '../../../src/feeds/article/records.js';
 import { inThreadArticleExtractor, type ArticleExtractor } from '../../../src/feeds/parse/pool.js';
 import type { FeedItem } from '../../../src/feeds/types.js';
-import { silentLogger } from '../../../src/log.js';
+import { PassThrough } from 'node:stream';
+import { createLogger, silentLogger } from '../../../src/log.js';
 import { startFeedServer, type FeedServer } from '../../harness/feed-server.js';
 import { until } from '../../harness/until.js';
 
@@ -160,6 +161,23 @@ describe('ArticleSummaries over a local server', () => {
     now += ARTICLE_FAILURE_TTL_MS + 1;
     await s.enrich(down(3));
     expect(looked.length - before).toBeGreaterThan(tried);
+  });
+
+  it('a failure writes one structured log line naming the feed and the link, and none when served from the cache', async () => {
+    srv.set('/a/gone', 'gone', { contentType: 'text/html', status: 404 });
+    const sink = new PassThrough();
+    const lines: string[] = [];
+    sink.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+    const built = createArticleSummaries({ enabled: true, fetcherOptions: { userAgent: 'HeraldTest/1', allowPrivateAddresses: true, lookup }, extract: inThreadArticleExtractor, cache: memoryArticleCache(), clock: () => new Date(), log: createLogger('info', sink), maxChars: 400 });
+    closers.push(built.close);
+    const it0 = item(srv.url('/a/gone'));
+    await built.summaries.enrich(it0, { feed: 'https://news.example/feed.xml' });
+    await built.summaries.enrich(it0, { feed: 'https://news.example/feed.xml' });
+    await until(() => lines.length > 0, 'the log line');
+    const failures = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.event === 'article.failed');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ feed: 'https://news.example/feed.xml', link: srv.url('/a/gone') });
+    expect(String(failures[0]!.error)).toMatch(/404/);
   });
 
   it('an extractor that throws never reaches the caller', async () => {
