@@ -14,22 +14,33 @@ const MONTHS =
   'Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?';
 const WEEKDAYS = 'Mon(?:day)?|Tue(?:s(?:day)?)?|Wed(?:nesday)?|Thu(?:rs(?:day)?)?|Fri(?:day)?|Sat(?:urday)?|Sun(?:day)?';
 
-/** A clock time with its zone or am/pm: "1:39 PM ET", "12:01 GMT", "10.52 BST", "07:17". */
+/** A clock time: "12:01", "10.52 BST", "1:39 PM ET". */
 const CLOCK = `\\d{1,2}[:.]\\d{2}(?:[:.]\\d{2})?\\s*(?:[ap]\\.?m\\.?)?(?:\\s*(?:${TIME_ZONES})\\b)?`;
+/** A clock time that cannot be a number in a sentence ("12.50 euros"): it has am/pm or a zone. */
+const CLOCK_STRICT = `\\d{1,2}[:.]\\d{2}\\s*(?:[ap]\\.?m\\.?(?:\\s*(?:${TIME_ZONES})\\b)?|(?:${TIME_ZONES})\\b)`;
 /** A date: "Feb. 23, 2015", "22 Dec, 2016", "Monday 1 November 2021", "2016-10-14", "2016年10月14日". */
 const DATE = `(?:(?:${WEEKDAYS}),?\\s+)?(?:(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?,?(?:\\s+\\d{4})?|\\d{1,2}(?:st|nd|rd|th)?\\.?\\s+(?:${MONTHS})\\.?,?(?:\\s+\\d{4})?|\\d{4}-\\d{2}-\\d{2}|\\d{1,2}/\\d{1,2}/\\d{2,4}|\\d{4}年\\d{1,2}月\\d{1,2}日)`;
 const STAMP_WORDS = '(?:updated|published|posted|last updated|last modified|modified|aktualisiert|mis à jour|publié le|actualizado)';
+const STAMP_PARTS = `(?:(?:${DATE}|${CLOCK})[\\s,]*)`;
 
 /** A block that is only a timestamp: "1:39 PM ET", "Updated 12:01 GMT", "Published 22 Dec, 2016 10:01 GMT". */
 const TIMESTAMP_BLOCK = new RegExp(`^(?:${STAMP_WORDS}\\s*:?\\s*)?(?:(?:${DATE}|${CLOCK}|on|at|[,|•·–—-])\\s*)+$`, 'iu');
-/** A timestamp in front of the story: "1:39 PM ET The president…", "Feb. 23, 2015 -- Life-threatening…". */
-const TIMESTAMP_PREFIX = new RegExp(`^(?:${STAMP_WORDS}\\s*:?\\s*)?(?:(?:${DATE}|${CLOCK})[\\s,]*)+(?:--|[–—|•·:-])?\\s+`, 'iu');
+/**
+ * A timestamp in front of the story, when it can't be the story's own words: after "Updated"/"Published", ending in
+ * a clock with its zone ("1:39 PM ET The president…"), or followed by a dash ("Feb. 23, 2015 -- Life-threatening…").
+ * "May 5 marks…" and "12.50 euros…" stay.
+ */
+const TIMESTAMP_PREFIX = new RegExp(
+  `^(?:${STAMP_WORDS}\\s*:?\\s*${STAMP_PARTS}+|${STAMP_PARTS}*${CLOCK_STRICT}[\\s,]*|${STAMP_PARTS}+(?:--|[–—|•·]))\\s*`,
+  'iu',
+);
 /** A timestamp anywhere (for the detectors the tests run on a summary's first sentence). */
 const TIMESTAMP_ANYWHERE = new RegExp(`(?:^|[\\s(])(?:${STAMP_WORDS}\\s*:?\\s*)?\\d{1,2}[:.]\\d{2}\\s*(?:[ap]\\.?m\\.?\\s*)?(?:${TIME_ZONES})\\b|\\b${STAMP_WORDS}\\s*:?\\s*(?:${DATE}|${CLOCK})`, 'iu');
 
 /** "By Jane Doe", "BY TMZ STAFF", "Von Max Muster", "Par …", "Por …", "Text: …". */
 const BYLINE_PREFIX = /^(?:by|von|par|por|di|door|av|af|autor(?:in)?|author|written by|words by|text)\s*:?\s+(?:[\p{Lu}][\p{L}'’.-]*\.?\s*){1,4}(?:(?:and|&|und|et|y)\s+(?:[\p{Lu}][\p{L}'’.-]*\.?\s*){1,3})?(?:,\s*[\p{L}\s]{2,40}?(?=\s|$))?/u;
-const BYLINE_STAFF = /^by\s+[\p{Lu}\s&.'’-]{2,60}?\b(?:STAFF|REPORTERS?|WRITERS?|CORRESPONDENTS?|WIRE|NEWS SERVICE)\b/iu;
+/** "BY TMZ STAFF", "By Times Staff Writers": capitalised, so "By the staff of the hospital…" stays. */
+const BYLINE_STAFF = /^(?:BY|By)\s+\p{Lu}[\p{L}\s&.'’-]{1,60}?\s(?:STAFF|Staff|REPORTERS?|Reporters?|WRITERS?|Writers?|CORRESPONDENTS?|Correspondents?|WIRE|Wire)\b(?:\s+(?:WRITERS?|Writers?|REPORTERS?|Reporters?))?/u;
 
 /** Photo credits and captions: "Photo: AP", "Highlights Photo Photo", "(Bild: Hersteller)", "Source: Supplied", "© Provided by …". */
 const CREDIT_PREFIX =
@@ -37,8 +48,19 @@ const CREDIT_PREFIX =
 const CREDIT_BLOCK =
   /^(?:in this (?:\w+ )?(?:photo|image|picture).*|(?:photo|image|picture|video|foto|bild|credit|source|quelle|©)\s*:?.{0,100}|.{0,80}\b(?:getty images|afp|reuters|associated press|ap photo|epa|shutterstock|dpa)\b.{0,40}|\(?(?:bild|photo|foto|image)\s*:[^)]{0,80}\)?|\d+\s*\/\s*\d+)$/iu;
 
-/** Labels, not words of the story: "EXCLUSIVE", "BREAKING", "LIVE", "UPDATED", "Analysis", "Watch". */
-const LABEL_PREFIX = /^(?:(?:exclusive|breaking(?: news)?|live|updated?|developing|analysis|opinion|watch|video|advertisement|sponsored|sponsored content|ad|just in|news|biz & it|highlights)\b\s*(?:[:|—–-]\s*)?)+/iu;
+/** Labels, not words of the story: "EXCLUSIVE", "BREAKING", "LIVE", "Analysis:". */
+const LABEL_WORDS = 'exclusive|breaking(?: news)?|live|updated?|developing|analysis|opinion|watch|video|advertisement|sponsored(?: content)?|just in|biz & it';
+const LABEL_PREFIX = new RegExp(`^(?:${LABEL_WORDS})(?=\\s|[:|—–-]|$)\\s*(?:[:|—–-]\\s*)?`, 'iu');
+
+/** A label in front of the story is dropped only when it can't be the story's first word: in capitals, or followed by ":" or a dash. */
+function labelPrefix(text: string): string | null {
+  const m = LABEL_PREFIX.exec(text);
+  if (!m) return null;
+  const word = m[0].trim().replace(/[:|—–-]$/, '').trim();
+  const separated = /[:|—–-]\s*$/.test(m[0]);
+  const capitals = word === word.toUpperCase() && /\p{Lu}/u.test(word);
+  return separated || capitals ? m[0] : null;
+}
 
 /** Navigation, cookie, share and sign-up text. */
 const CHROME_WORDS =
@@ -107,7 +129,8 @@ export function stripLeadingFurniture(text: string): string {
     t = t.replace(/^[\s|•·–—-]+/u, '');
     const staff = BYLINE_STAFF.exec(t);
     if (staff) t = t.slice(staff[0].length);
-    t = t.replace(LABEL_PREFIX, (m) => (m.trim() && /^\p{Lu}/u.test(t.slice(m.length).trim()) ? '' : m));
+    const label = labelPrefix(t);
+    if (label) t = t.slice(label.length);
     t = t.replace(CREDIT_PREFIX, (m) => (isCreditPrefix(m, t.slice(m.length)) ? '' : m));
     t = t.replace(TIMESTAMP_PREFIX, '');
     t = t.trim();

@@ -12,6 +12,9 @@ describe('page furniture in front of the story', () => {
     expect(stripLeadingFurniture(`Highlights Photo Photo ${STORY}`)).toBe(STORY);
     expect(stripLeadingFurniture('BY TMZ STAFF EXCLUSIVE Kanye West is back in the studio, and he is not alone.')).toBe('Kanye West is back in the studio, and he is not alone.');
     expect(stripLeadingFurniture(`Feb. 23, 2015 -- ${STORY}`)).toBe(STORY);
+    expect(stripLeadingFurniture(`Published 22 Dec, 2016 ${STORY}`)).toBe(STORY);
+    expect(stripLeadingFurniture(`EXCLUSIVE: ${STORY}`)).toBe(STORY);
+    expect(stripLeadingFurniture(`Analysis — ${STORY}`)).toBe(STORY);
   });
 
   it('keeps the story when its first words only look like furniture', () => {
@@ -21,6 +24,12 @@ describe('page furniture in front of the story', () => {
       'By the end of the week, the river had risen another two metres.',
       'Updated figures show unemployment fell to 4 per cent in March.',
       'CAIRO — Gunmen opened fire on visitors at the museum on Wednesday.',
+      'May 5 marks the anniversary of the first flight across the channel.',
+      '12.50 euros is what a ticket now costs, up from nine last year.',
+      'News Corp reported higher profits in its book publishing arm.',
+      'Live Nation cancelled the rest of the tour on Friday.',
+      'Exclusive talks between the two companies ended without a deal.',
+      'By the staff of the hospital, patients were told to stay home.',
     ]) expect(stripLeadingFurniture(lead)).toBe(lead);
   });
 
