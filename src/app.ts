@@ -2,12 +2,14 @@ import { Events, type Client } from 'discord.js';
 import { schedule, type ScheduledTask } from 'node-cron';
 import { commands as allCommands } from '../commands/index.js';
 import { AlertService } from './alerts/alert-service.js';
+import { SUMMARY_MAX_CHARS } from './alerts/summary.js';
 import { sendFeedDisabledNotices } from './alerts/notices.js';
 import type { Config } from './config/config.js';
 import { createDiscordClient } from './discord/client.js';
 import type { Command } from './discord/command.js';
 import { registerEvents } from './discord/events/index.js';
 import { registerCommands } from './discord/register-commands.js';
+import { createArticleSummaries } from './feeds/article/article-summaries.js';
 import { FeedService } from './feeds/follow/feed-service.js';
 import { createFetcher, type Fetcher, type FetcherOptions } from './feeds/fetch/fetcher.js';
 import { ParsePool, type Parsers } from './feeds/parse/pool.js';
@@ -17,6 +19,8 @@ import { silentLogger, type Logger } from './log.js';
 import { SubscriptionService } from './match/subscription-service.js';
 import { RatingService } from './ratings/rating-service.js';
 import type { Services } from './services.js';
+import type { FeedItem } from './feeds/types.js';
+import type { FeedRecord } from './feeds/records.js';
 import { openStore, type Store, type StoreOptions } from './repositories.js';
 
 /** How often expired rows (posted-story claims) are deleted from SQL stores; keyv only checks expiry on read. */
@@ -81,7 +85,10 @@ export async function startApp(options: AppOptions): Promise<App> {
 
   const feeds = new FeedService({ store, fetcher: memberFetcher, log, clock, defaultFeeds: config.defaultFeeds, maxFeedsPerGuild: config.limits.feedsPerGuild, parsers });
   const subscriptions = new SubscriptionService({ store, log, clock, maxPerGuild: config.limits.subscriptionsPerGuild, maxRegexPerGuild: config.limits.regexPerGuild });
-  const alerts = new AlertService({ store, subscriptions, feeds, rest: client.rest, log, clock, retryDelayMs: options.alertRetryMs });
+  // A matched item without a summary gets its article's lead: a third fetcher with its own small budget (FETCH_ARTICLES).
+  const articles = createArticleSummaries({ enabled: config.fetchArticles, fetcherOptions, extract: parsePool.article, cache: store.articles, clock, log, maxChars: SUMMARY_MAX_CHARS });
+  const enrichItem = (item: FeedItem, feed: FeedRecord) => articles.summaries.enrich(item, { feed: feed.url });
+  const alerts = new AlertService({ store, subscriptions, feeds, rest: client.rest, log, clock, retryDelayMs: options.alertRetryMs, enrichItem });
   const ratings = new RatingService({ store, rest: client.rest, log, botUserId: () => client.user?.id ?? null, refreshDelayMs: options.ratingRefreshMs });
   // Each cron tick polls what is due; a feed's base interval (and the start of its backoff) is the cron's period.
   const intervalMs = cronPeriodMs(config.pollCron);
@@ -112,7 +119,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   try {
     await client.login(config.discordToken);
   } catch (error) {
-    await Promise.allSettled([client.destroy(), store.close(), fetcher.close(), memberFetcher.close(), parsePool.close()]);
+    await Promise.allSettled([client.destroy(), store.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close()]);
     throw error;
   }
   await ready;
@@ -173,7 +180,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       await alerts.idle();
       await ratings.flush();
       await client.destroy();
-      await Promise.allSettled([store.close(), fetcher.close(), memberFetcher.close(), parsePool.close()]);
+      await Promise.allSettled([store.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close()]);
       log.info({ event: 'stop' }, 'Herald stopped');
     })());
   return { client, services, store, commands, pollNow, stop };

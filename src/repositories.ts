@@ -3,6 +3,7 @@
 // them on one backend. It sits above the domains (they never import it) and below app.ts, which hands each service
 // only its own slice.
 import type { AlertStore } from './alerts/records.js';
+import type { ArticleStore } from './feeds/article/records.js';
 import type { FeedStore } from './feeds/records.js';
 import type { SubscriptionStore } from './match/records.js';
 import { openKeyvBackend, type Collection, type StoreOptions } from './store/store.js';
@@ -15,7 +16,7 @@ export interface MetaStore {
 }
 
 /** Every collection Herald persists, one keyv namespace each. */
-export interface Store extends FeedStore, SubscriptionStore, AlertStore, MetaStore {
+export interface Store extends FeedStore, ArticleStore, SubscriptionStore, AlertStore, MetaStore {
   describe: string;
   /** Deletes expired entries (keyv only checks expiry on read; run it now and then). Returns how many. */
   sweepExpired(): Promise<number>;
@@ -33,6 +34,7 @@ const NAMESPACE_OF = {
   posted: 'posted',
   outbox: 'outbox',
   meta: 'meta',
+  articles: 'articles',
 } as const satisfies Record<keyof Omit<Store, 'describe' | 'sweepExpired' | 'close'>, string>;
 
 /** Opens and checks the store; throws StoreUnavailableError (naming STORE_URL) when it does not answer. */
@@ -48,6 +50,7 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     posted: backend.collection(NAMESPACE_OF.posted),
     outbox: backend.collection(NAMESPACE_OF.outbox),
     meta: backend.collection(NAMESPACE_OF.meta),
+    articles: backend.collection(NAMESPACE_OF.articles),
     describe: backend.describe,
     sweepExpired: () => backend.sweepExpired(),
     close: () => backend.close(),

@@ -42,6 +42,13 @@ describe('loadConfig', () => {
     expect(c.guildId).toBe('123456789012345678');
   });
 
+  it('fetches article pages unless FETCH_ARTICLES is false', () => {
+    expect(loadConfig({ DISCORD_TOKEN: 't' }).fetchArticles).toBe(true);
+    expect(loadConfig({ DISCORD_TOKEN: 't', FETCH_ARTICLES: 'false' }).fetchArticles).toBe(false);
+    expect(loadConfig({ DISCORD_TOKEN: 't', FETCH_ARTICLES: '0' }).fetchArticles).toBe(false);
+    expect(() => loadConfig({ DISCORD_TOKEN: 't', FETCH_ARTICLES: 'sometimes' })).toThrow(/FETCH_ARTICLES/);
+  });
+
   it('bounds regular expressions per server (MAX_REGEX_PER_GUILD, default 10)', () => {
     expect(loadConfig({ DISCORD_TOKEN: 't' }).limits.regexPerGuild).toBe(10);
     expect(loadConfig({ DISCORD_TOKEN: 't', MAX_REGEX_PER_GUILD: '3' }).limits.regexPerGuild).toBe(3);

@@ -23,6 +23,11 @@ export interface AlertServiceDeps {
   clock: () => Date;
   /** First retry delay after a failed send; doubles per attempt. */
   retryDelayMs?: number;
+  /**
+   * Fills a matched item's missing summary (and image) from its article page (ArticleSummaries.enrich); never throws.
+   * Called only for items that go to at least one channel. Default: the item as it is.
+   */
+  enrichItem?: (item: FeedItem, feed: FeedRecord) => Promise<FeedItem>;
 }
 
 /**
@@ -61,7 +66,8 @@ export class AlertService {
     const routes = routeItem(this.deps, feed, matchable);
     const entries: OutboxEntry[] = [];
     const keys = storyKeys(item);
-    const summary = alertSummary(item);
+    // matched on the feed's own text; the article page (when needed) is read once, for the first channel to post in
+    let story: { item: FeedItem; summary: string } | null = null;
     for (const [channelId, route] of routes) {
       // A cheap early skip for the common case (the same story from many feeds), so no embed is built for it. It
       // decides nothing: the send claims the story keys atomically (deliverOnce), which is what keeps it to one post.
@@ -70,7 +76,11 @@ export class AlertService {
         this.deps.log.info({ event: 'alert.duplicate', guild: route.guildId, channel: channelId, feed: feed.url, item: item.id, message: already }, 'story already posted here');
         continue;
       }
-      entries.push(composeAlert({ feed, item, channelId, route, summary, storyKeys: keys, now: this.deps.clock() }));
+      if (!story) {
+        const enriched = this.deps.enrichItem ? await this.deps.enrichItem(item, feed) : item;
+        story = { item: enriched, summary: alertSummary(enriched) };
+      }
+      entries.push(composeAlert({ feed, item: story.item, channelId, route, summary: story.summary, storyKeys: keys, now: this.deps.clock() }));
     }
     return entries;
   }

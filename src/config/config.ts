@@ -46,6 +46,7 @@ const schema = z.object({
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(httpUrl)),
   ALLOW_PRIVATE_ADDRESSES: bool.default(false),
+  FETCH_ARTICLES: bool.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_SUBSCRIPTIONS_PER_GUILD: z.coerce.number().int().min(1).max(100_000).default(200),
   MAX_FEEDS_PER_GUILD: z.coerce.number().int().min(1).max(10_000).default(50),
@@ -61,6 +62,8 @@ export interface Config {
   pollCron: string;
   defaultFeeds: string[];
   allowPrivateAddresses: boolean;
+  /** Fetch a matched item's article page when the feed gives no summary (FETCH_ARTICLES). */
+  fetchArticles: boolean;
   logLevel: string;
   limits: { subscriptionsPerGuild: number; feedsPerGuild: number; feedBytes: number; regexPerGuild: number };
   userAgent: string;
@@ -92,6 +95,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     pollCron: c.POLL_CRON,
     defaultFeeds: c.DEFAULT_FEEDS,
     allowPrivateAddresses: c.ALLOW_PRIVATE_ADDRESSES,
+    fetchArticles: c.FETCH_ARTICLES,
     logLevel: c.LOG_LEVEL,
     limits: { subscriptionsPerGuild: c.MAX_SUBSCRIPTIONS_PER_GUILD, feedsPerGuild: c.MAX_FEEDS_PER_GUILD, feedBytes: c.MAX_FEED_BYTES, regexPerGuild: c.MAX_REGEX_PER_GUILD },
     userAgent: `HeraldBot/0.1 (+${REPOSITORY_URL}; Discord news-alert bot)`,

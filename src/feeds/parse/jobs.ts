@@ -1,15 +1,18 @@
-// What the parse workers do, as one pure function: feed bytes, an HTML page (feed discovery) or an OPML document in,
-// plain structured-clone-friendly data out. Runs in a worker thread (worker.ts) or in this thread (tests, CLI
-// fallbacks) with the same result.
+// What the parse workers do, as one pure function: feed bytes, an HTML page (feed discovery, or an article's lead) or
+// an OPML document in, plain structured-clone-friendly data out. Runs in a worker thread (worker.ts) or in this thread
+// (tests, CLI fallbacks) with the same result.
 import { discoverFeedLinks, type DiscoveredFeed } from './discover.js';
 import { parseOpml, type OpmlParseResult } from './opml.js';
 import { FeedParseError, parseFeed, type FeedParseErrorCode, type ParseResult } from './feed.js';
 import type { ParsedFeed } from '../types.js';
+import { extractArticle, type ArticleExtract } from '../article/extract.js';
+import { decodeFeedBytes } from './decode.js';
 
 export type ParseJob =
   | { kind: 'feed'; body: Uint8Array; contentType: string | null; url: string | null; maxBytes?: number }
   | { kind: 'discover'; body: Uint8Array; url: string }
-  | { kind: 'opml'; body: Uint8Array };
+  | { kind: 'opml'; body: Uint8Array }
+  | { kind: 'article'; body: Uint8Array; contentType: string | null; url: string; maxChars: number };
 
 /** A ParseResult as it crosses threads: errors as code + message (an Error subclass would lose its class and code). */
 export type WireParseResult = { ok: true; feed: ParsedFeed; encoding: string } | { ok: false; code: FeedParseErrorCode; message: string };
@@ -17,7 +20,8 @@ export type WireParseResult = { ok: true; feed: ParsedFeed; encoding: string } |
 export type ParseJobResult =
   | { kind: 'feed'; result: WireParseResult }
   | { kind: 'discover'; feeds: DiscoveredFeed[] }
-  | { kind: 'opml'; result: OpmlParseResult };
+  | { kind: 'opml'; result: OpmlParseResult }
+  | { kind: 'article'; result: ArticleExtract };
 
 /** A job as sent to a worker: `started` is where the worker writes when it began (ms since the epoch, 0 = not yet). */
 export interface ParseTask {
@@ -63,5 +67,8 @@ export async function runParseJob(job: ParseJob): Promise<ParseJobResult> {
       return { kind: 'discover', feeds: discoverFeedLinks(text(job.body), job.url) };
     case 'opml':
       return { kind: 'opml', result: parseOpml(text(job.body)) };
+    case 'article':
+      // decodeFeedBytes honours the Content-Type charset and <meta charset>, as for feeds
+      return { kind: 'article', result: extractArticle(decodeFeedBytes(job.body, job.contentType).text, job.url, { maxChars: job.maxChars }) };
   }
 }

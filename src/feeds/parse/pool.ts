@@ -10,12 +10,17 @@ import { Piscina } from 'piscina';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { DEFAULT_MAX_FEED_BYTES } from '../fetch/bytes.js';
+import type { ArticleExtract } from '../article/extract.js';
 import type { DiscoveredFeed } from './discover.js';
 import type { OpmlParseResult } from './opml.js';
 import { fromWire, newStartedCell, runParseJob, startedAt, type ParseJob, type ParseJobResult, type ParseTask } from './jobs.js';
 import { FeedParseError, type FeedParseErrorCode, type ParseOptions, type ParseResult } from './feed.js';
 
 export type DiscoverResult = { ok: true; feeds: DiscoveredFeed[] } | { ok: false; error: FeedParseError };
+export type ArticleResult = ({ ok: true } & ArticleExtract) | { ok: false; reason: string };
+
+/** An article page's bytes → its lead text and share image (src/feeds/article/extract.ts). Never rejects. */
+export type ArticleExtractor = (body: Uint8Array, opts: { contentType: string | null; url: string; maxChars: number }) => Promise<ArticleResult>;
 
 /** Everything Herald parses from the network or from members. ParsePool runs it in workers; inThreadParsers here. */
 export interface Parsers {
@@ -32,6 +37,8 @@ export interface ParsePoolOptions {
   threads?: number;
   /** A job running longer is aborted and its worker replaced. Default 20 s. */
   timeLimitMs?: number;
+  /** An article page's extraction gets less: it only improves an alert, and shares the workers with feeds. Default 10 s. */
+  articleTimeLimitMs?: number;
   /** Old-generation heap of each worker (MB); past it the worker dies and only its job fails. Default 512. */
   maxHeapMb?: number;
   /** The byte cap on a decompressed body (MAX_FEED_BYTES). Default 5 MiB. */
@@ -44,6 +51,7 @@ export interface ParsePoolOptions {
 }
 
 const DEFAULT_PARSE_TIME_LIMIT_MS = 20_000;
+const DEFAULT_ARTICLE_TIME_LIMIT_MS = 10_000;
 const DEFAULT_PARSE_HEAP_MB = 512;
 /** A job whose worker has not started it after this long (a worker that cannot boot) fails as a crash. */
 const WORKER_BOOT_LIMIT_MS = 60_000;
@@ -90,6 +98,7 @@ export class ParsePool implements Parsers {
   private readonly piscina: Piscina<ParseTask, ParseJobResult>;
   private readonly threads: number;
   private readonly timeLimitMs: number;
+  private readonly articleTimeLimitMs: number;
   private readonly maxBytes: number;
   private readonly maxWaiting: number;
   private readonly log: Logger;
@@ -101,6 +110,7 @@ export class ParsePool implements Parsers {
   constructor(options: ParsePoolOptions = {}) {
     this.threads = Math.max(1, Math.floor(options.threads ?? defaultParseThreads()));
     this.timeLimitMs = Math.max(1, options.timeLimitMs ?? DEFAULT_PARSE_TIME_LIMIT_MS);
+    this.articleTimeLimitMs = Math.max(1, Math.min(this.timeLimitMs, options.articleTimeLimitMs ?? DEFAULT_ARTICLE_TIME_LIMIT_MS));
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_FEED_BYTES;
     this.maxWaiting = Math.max(0, options.maxWaiting ?? 1000);
     this.log = options.log ?? silentLogger;
@@ -135,6 +145,13 @@ export class ParsePool implements Parsers {
     return { ok: true, feeds: out.result.feeds };
   };
 
+  readonly article: ArticleExtractor = async (body, opts) => {
+    const out = await this.run({ kind: 'article', body: copyOf(body), contentType: opts.contentType, url: opts.url, maxChars: opts.maxChars }, opts.url, this.articleTimeLimitMs);
+    if (out.kind === 'failure') return { ok: false, reason: failureMessage(out.failure, 'the article page') };
+    if (out.result.kind !== 'article') throw new Error('parse worker answered the wrong job');
+    return { ok: true, ...out.result.result };
+  };
+
   readonly opml = async (body: Uint8Array): Promise<OpmlParseResult> => {
     const out = await this.run({ kind: 'opml', body: copyOf(body) }, null);
     if (out.kind === 'failure') return { ok: false, reason: failureMessage(out.failure, 'the OPML file') };
@@ -150,7 +167,7 @@ export class ParsePool implements Parsers {
     await this.piscina.destroy();
   }
 
-  private async run(job: ParseJob, url: string | null): Promise<{ kind: 'ok'; result: ParseJobResult } | { kind: 'failure'; failure: Failure }> {
+  private async run(job: ParseJob, url: string | null, timeLimitMs = this.timeLimitMs): Promise<{ kind: 'ok'; result: ParseJobResult } | { kind: 'failure'; failure: Failure }> {
     if (this.closed) return { kind: 'failure', failure: 'closed' };
     if (this.running < this.threads) this.running++;
     else {
@@ -173,11 +190,11 @@ export class ParsePool implements Parsers {
         timer.abort();
         return;
       }
-      const left = since === null ? this.timeLimitMs : this.timeLimitMs - (Date.now() - since);
+      const left = since === null ? timeLimitMs : timeLimitMs - (Date.now() - since);
       if (left <= 0) timer.abort();
       else timeout = setTimeout(check, Math.max(10, left));
     };
-    timeout = setTimeout(check, this.timeLimitMs);
+    timeout = setTimeout(check, timeLimitMs);
     try {
       const transferList = [job.body.buffer as ArrayBuffer];
       const result = await this.piscina.run({ job, started }, { signal: timer.signal, transferList });
@@ -199,6 +216,12 @@ export class ParsePool implements Parsers {
 function copyOf(body: Uint8Array): Uint8Array {
   return new Uint8Array(body);
 }
+
+/** Article extraction in this thread: for unit tests and tools that read trusted input. */
+export const inThreadArticleExtractor: ArticleExtractor = async (body, opts) => {
+  const out = await runParseJob({ kind: 'article', body, contentType: opts.contentType, url: opts.url, maxChars: opts.maxChars });
+  return out.kind === 'article' ? { ok: true, ...out.result } : { ok: false, reason: 'unexpected parse result' };
+};
 
 /** The same parsers in this thread: for unit tests and tools that parse trusted input. */
 export const inThreadParsers: Parsers = {
