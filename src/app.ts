@@ -15,6 +15,7 @@ import { Poller, type CycleReport } from './feeds/poll/poller.js';
 import { cronPeriodMs, SPREAD_SHARE } from './feeds/poll/scheduler.js';
 import { silentLogger, type Logger } from './log.js';
 import { SubscriptionService } from './match/subscription-service.js';
+import { KeyedLock } from './store/store.js';
 import { RatingService } from './ratings/rating-service.js';
 import type { Services } from './services.js';
 import { openStore, type Store, type StoreOptions } from './repositories.js';
@@ -81,8 +82,11 @@ export async function startApp(options: AppOptions): Promise<App> {
 
   const feeds = new FeedService({ store, fetcher: memberFetcher, log, clock, defaultFeeds: config.defaultFeeds, maxFeedsPerGuild: config.limits.feedsPerGuild, parsers });
   const subscriptions = new SubscriptionService({ store, log, clock, maxPerGuild: config.limits.subscriptionsPerGuild, maxRegexPerGuild: config.limits.regexPerGuild });
-  const alerts = new AlertService({ store, subscriptions, feeds, rest: client.rest, log, clock, retryDelayMs: options.alertRetryMs });
-  const ratings = new RatingService({ store, rest: client.rest, log, botUserId: () => client.user?.id ?? null, refreshDelayMs: options.ratingRefreshMs });
+  // Votes and "Also reported by" both edit alert messages: one lock per message keeps either from undoing the other.
+  const messageLock = new KeyedLock();
+  const duplicateWindowMs = config.duplicateWindowHours * 60 * 60_000;
+  const alerts = new AlertService({ store, subscriptions, feeds, rest: client.rest, log, clock, retryDelayMs: options.alertRetryMs, duplicateWindowMs, messageLock });
+  const ratings = new RatingService({ store, rest: client.rest, log, botUserId: () => client.user?.id ?? null, refreshDelayMs: options.ratingRefreshMs, messageLock });
   // Each cron tick polls what is due; a feed's base interval (and the start of its backoff) is the cron's period.
   const intervalMs = cronPeriodMs(config.pollCron);
   const poller = new Poller({

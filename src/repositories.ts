@@ -32,6 +32,7 @@ const NAMESPACE_OF = {
   alerts: 'alert',
   posted: 'posted',
   outbox: 'outbox',
+  headlines: 'headlines',
   meta: 'meta',
 } as const satisfies Record<keyof Omit<Store, 'describe' | 'sweepExpired' | 'close'>, string>;
 
@@ -47,6 +48,7 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     alerts: backend.collection(NAMESPACE_OF.alerts),
     posted: backend.collection(NAMESPACE_OF.posted),
     outbox: backend.collection(NAMESPACE_OF.outbox),
+    headlines: backend.collection(NAMESPACE_OF.headlines),
     meta: backend.collection(NAMESPACE_OF.meta),
     describe: backend.describe,
     sweepExpired: () => backend.sweepExpired(),
