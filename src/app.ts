@@ -17,6 +17,7 @@ import { Poller, type CycleReport } from './feeds/poll/poller.js';
 import { cronPeriodMs, SPREAD_SHARE } from './feeds/poll/scheduler.js';
 import { silentLogger, type Logger } from './log.js';
 import { SubscriptionService } from './match/subscription-service.js';
+import { KeyedLock } from './store/store.js';
 import { RatingService } from './ratings/rating-service.js';
 import type { Services } from './services.js';
 import type { FeedItem } from './feeds/types.js';
@@ -88,8 +89,11 @@ export async function startApp(options: AppOptions): Promise<App> {
   // A matched item without a summary gets its article's lead: a third fetcher with its own small budget (FETCH_ARTICLES).
   const articles = createArticleSummaries({ enabled: config.fetchArticles, fetcherOptions, extract: parsePool.article, cache: store.articles, clock, log, maxChars: SUMMARY_MAX_CHARS });
   const enrichItem = (item: FeedItem, feed: FeedRecord) => articles.summaries.enrich(item, { feed: feed.url });
-  const alerts = new AlertService({ store, subscriptions, feeds, rest: client.rest, log, clock, retryDelayMs: options.alertRetryMs, enrichItem });
-  const ratings = new RatingService({ store, rest: client.rest, log, botUserId: () => client.user?.id ?? null, refreshDelayMs: options.ratingRefreshMs });
+  // Votes and "Also reported by" both edit alert messages: one lock per message keeps either from undoing the other.
+  const messageLock = new KeyedLock();
+  const duplicateWindowMs = config.duplicateWindowHours * 60 * 60_000;
+  const alerts = new AlertService({ store, subscriptions, feeds, rest: client.rest, log, clock, retryDelayMs: options.alertRetryMs, enrichItem, duplicateWindowMs, messageLock });
+  const ratings = new RatingService({ store, rest: client.rest, log, botUserId: () => client.user?.id ?? null, refreshDelayMs: options.ratingRefreshMs, messageLock });
   // Each cron tick polls what is due; a feed's base interval (and the start of its backoff) is the cron's period.
   const intervalMs = cronPeriodMs(config.pollCron);
   const poller = new Poller({

@@ -33,6 +33,7 @@ const NAMESPACE_OF = {
   alerts: 'alert',
   posted: 'posted',
   outbox: 'outbox',
+  headlines: 'headlines',
   meta: 'meta',
   articles: 'articles',
 } as const satisfies Record<keyof Omit<Store, 'describe' | 'sweepExpired' | 'close'>, string>;
@@ -49,6 +50,7 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     alerts: backend.collection(NAMESPACE_OF.alerts),
     posted: backend.collection(NAMESPACE_OF.posted),
     outbox: backend.collection(NAMESPACE_OF.outbox),
+    headlines: backend.collection(NAMESPACE_OF.headlines),
     meta: backend.collection(NAMESPACE_OF.meta),
     articles: backend.collection(NAMESPACE_OF.articles),
     describe: backend.describe,

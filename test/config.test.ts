@@ -55,4 +55,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ DISCORD_TOKEN: 't', MAX_REGEX_PER_GUILD: '0' }).limits.regexPerGuild).toBe(0);
     expect(() => loadConfig({ DISCORD_TOKEN: 't', MAX_REGEX_PER_GUILD: 'many' })).toThrow(/MAX_REGEX_PER_GUILD/);
   });
+
+  it('folds the same story from other outlets for DUPLICATE_WINDOW_HOURS (default 24, 0 turns it off)', () => {
+    expect(loadConfig({ DISCORD_TOKEN: 't' }).duplicateWindowHours).toBe(24);
+    expect(loadConfig({ DISCORD_TOKEN: 't', DUPLICATE_WINDOW_HOURS: '0' }).duplicateWindowHours).toBe(0);
+    expect(loadConfig({ DISCORD_TOKEN: 't', DUPLICATE_WINDOW_HOURS: '1.5' }).duplicateWindowHours).toBe(1.5);
+    expect(() => loadConfig({ DISCORD_TOKEN: 't', DUPLICATE_WINDOW_HOURS: '-1' })).toThrow(/DUPLICATE_WINDOW_HOURS/);
+    expect(() => loadConfig({ DISCORD_TOKEN: 't', DUPLICATE_WINDOW_HOURS: 'a day' })).toThrow(/DUPLICATE_WINDOW_HOURS/);
+  });
 });

@@ -4,6 +4,7 @@ import type { DiscordRest } from '../discord/rest.js';
 import type { Logger } from '../log.js';
 import type { SubscriptionService } from '../match/subscription-service.js';
 import type { FeedRecord } from '../feeds/records.js';
+import { KeyedLock } from '../store/store.js';
 import type { AlertRecord, AlertStore, OutboxEntry } from './records.js';
 import { alertSummary, composeAlert } from './compose.js';
 import { deliverOnce } from './deliver.js';
@@ -12,6 +13,8 @@ import { matchableItem } from './matchable-item.js';
 import { enqueue, queued } from './outbox.js';
 import { postedMessage } from './posted-claims.js';
 import { routeItem } from './route.js';
+import type { RecentHeadline } from './recent-headlines.js';
+import { SameStoryTracker } from './same-story.js';
 import { isPendingClaim, postedKey, storyKeys } from './story-keys.js';
 
 export interface AlertServiceDeps {
@@ -28,6 +31,10 @@ export interface AlertServiceDeps {
    * Called only for items that go to at least one channel. Default: the item as it is.
    */
   enrichItem?: (item: FeedItem, feed: FeedRecord) => Promise<FeedItem>;
+  /** How long the same story from another outlet is folded into a channel's first alert (ms); 0 or absent: off. */
+  duplicateWindowMs?: number;
+  /** Serialises edits of one message; share it with RatingService so votes and "Also reported by" edits never clash. */
+  messageLock?: KeyedLock;
 }
 
 /**
@@ -37,9 +44,19 @@ export interface AlertServiceDeps {
  */
 export class AlertService {
   private readonly dispatcher: Dispatcher;
+  private readonly sameStory: SameStoryTracker;
+  /** "Also reported by" edits under way (idle() waits for them). */
+  private readonly edits = new Set<Promise<void>>();
 
   constructor(private readonly deps: AlertServiceDeps) {
-    this.dispatcher = new Dispatcher({ deliver: (entry) => deliverOnce(deps, entry), log: deps.log, retryDelayMs: deps.retryDelayMs });
+    const { store, rest, log, clock } = deps;
+    this.sameStory = new SameStoryTracker({ store, rest, log, clock, windowMs: deps.duplicateWindowMs ?? 0, messageLock: deps.messageLock ?? new KeyedLock() });
+    const deliver = async (entry: OutboxEntry) => {
+      const retry = await deliverOnce(deps, entry);
+      if (!retry) await this.sameStory.afterDelivery(entry);
+      return retry;
+    };
+    this.dispatcher = new Dispatcher({ deliver, log: deps.log, retryDelayMs: deps.retryDelayMs });
   }
 
   /**
@@ -50,11 +67,19 @@ export class AlertService {
     for (const item of items) {
       const entries = await this.compose(feed, item);
       for (const entry of entries) {
-        // The same story from another feed adds nothing: the entry already queued is sent as it is, with its nonce.
-        if (await enqueue(this.deps.store.outbox, entry)) {
+        const where = { guild: entry.guildId, channel: entry.channelId, feed: feed.url, item: item.id };
+        const reporter = { outlet: feed.title, feedUrl: feed.url, link: item.link };
+        const admission = await this.sameStory.admit(entry, reporter, () => enqueue(this.deps.store.outbox, entry));
+        if (admission.kind === 'queued') {
           this.dispatcher.send(entry);
+        } else if (admission.kind === 'already_queued') {
+          // The same link from another feed adds nothing: the entry already queued is sent as it is, with its nonce.
+          this.deps.log.info({ event: 'alert.already_queued', ...where }, 'this story is already queued for this channel');
+        } else if (admission.kind === 'same_outlet') {
+          this.deps.log.info({ event: 'alert.same_story', ...where, first: admission.first.title }, 'this feed already told this story here');
         } else {
-          this.deps.log.info({ event: 'alert.already_queued', guild: entry.guildId, channel: entry.channelId, feed: feed.url, item: item.id }, 'this story is already queued for this channel');
+          this.deps.log.info({ event: 'alert.same_story', ...where, first: admission.first.title }, 'story already posted here from another outlet; listing this one on it');
+          this.editInBackground(entry.channelId, admission.first);
         }
       }
     }
@@ -66,12 +91,15 @@ export class AlertService {
     const routes = routeItem(this.deps, feed, matchable);
     const entries: OutboxEntry[] = [];
     const keys = storyKeys(item);
+    // With the duplicate window on, only the same link is skipped here: the same headline from another outlet goes on
+    // to handleNewItems, which lists that outlet on the first alert.
+    const skipKeys = this.deps.duplicateWindowMs ? keys.slice(0, 1) : keys;
     // matched on the feed's own text; the article page (when needed) is read once, for the first channel to post in
     let story: { item: FeedItem; summary: string } | null = null;
     for (const [channelId, route] of routes) {
       // A cheap early skip for the common case (the same story from many feeds), so no embed is built for it. It
       // decides nothing: the send claims the story keys atomically (deliverOnce), which is what keeps it to one post.
-      const already = await postedMessage(this.deps.store.posted, keys.map((key) => postedKey(channelId, key)));
+      const already = await postedMessage(this.deps.store.posted, skipKeys.map((key) => postedKey(channelId, key)));
       if (already) {
         this.deps.log.info({ event: 'alert.duplicate', guild: route.guildId, channel: channelId, feed: feed.url, item: item.id, message: already }, 'story already posted here');
         continue;
@@ -93,7 +121,6 @@ export class AlertService {
     return pending.length;
   }
 
-  /** Resolves when no send is in flight. */
   /**
    * The alert that carries this story in a channel (for /why): its message id and, when still stored, its record.
    * Alerts still being sent don't count.
@@ -106,8 +133,19 @@ export class AlertService {
     return null;
   }
 
-  idle(): Promise<void> {
-    return this.dispatcher.idle();
+  /** Resolves when no send or edit is in flight. */
+  async idle(): Promise<void> {
+    await this.dispatcher.idle();
+    while (this.edits.size) await Promise.allSettled([...this.edits]);
+  }
+
+  /** The poll goes on while Discord takes the edit (it may wait out a rate limit). */
+  private editInBackground(channelId: string, first: RecentHeadline): void {
+    const edit = this.sameStory
+      .show(channelId, first)
+      .catch((error: unknown) => this.deps.log.warn({ event: 'alert.also_reported_failed', channel: channelId, error: error instanceof Error ? error.message : String(error) }, 'could not list the other outlet on the alert; the next edit of it adds it'))
+      .finally(() => this.edits.delete(edit));
+    this.edits.add(edit);
   }
 
   /** Stops scheduled retries (what they would send stays in the outbox for the next start). */

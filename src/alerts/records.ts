@@ -1,5 +1,7 @@
 import type { APIEmbed } from 'discord.js';
 import type { Collection } from '../store/store.js';
+import type { Reporter } from './also-reported-by.js';
+import type { ChannelHeadlines } from './recent-headlines.js';
 
 /** What an alert is about and where it goes: shared by the outbox entry and the posted alert. */
 export interface AlertTarget {
@@ -21,6 +23,10 @@ export interface AlertRecord extends AlertTarget {
   postedAt: string;
   /** user id → 1..5 */
   votes: Record<string, number>;
+  /** Other outlets that carried the same story in this channel; the embed's "Also reported by" is built from it. */
+  alsoReportedBy?: Reporter[];
+  /** How many of them the message showed at its last successful edit (an edit lost in a crash is made again). */
+  alsoReportedShown?: number;
 }
 
 /** An alert decided but not yet confirmed posted. Keyed by `${channelId}|${storyKey}`. */
@@ -40,4 +46,6 @@ export interface AlertStore {
    */
   posted: Collection<string>;
   outbox: Collection<OutboxEntry>;
+  /** channel id → the headlines it was sent within the duplicate window (one story, one post: see same-story.ts). */
+  headlines: Collection<ChannelHeadlines>;
 }

@@ -52,6 +52,7 @@ const schema = z.object({
   MAX_FEEDS_PER_GUILD: z.coerce.number().int().min(1).max(10_000).default(50),
   MAX_REGEX_PER_GUILD: z.coerce.number().int().min(0).max(1_000).default(10),
   MAX_FEED_BYTES: z.coerce.number().int().min(10_000).max(100_000_000).default(5 * 1024 * 1024),
+  DUPLICATE_WINDOW_HOURS: z.coerce.number().min(0, 'must be 0 (off) or more hours').max(24 * 30, 'must be at most 720 hours (30 days)').default(24),
 });
 
 export interface Config {
@@ -67,6 +68,8 @@ export interface Config {
   logLevel: string;
   limits: { subscriptionsPerGuild: number; feedsPerGuild: number; feedBytes: number; regexPerGuild: number };
   userAgent: string;
+  /** How long the same story from another outlet is folded into a channel's first alert; 0: off. */
+  duplicateWindowHours: number;
 }
 
 const NO_TOKEN = `Herald needs a Discord bot token to start.
@@ -98,6 +101,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     fetchArticles: c.FETCH_ARTICLES,
     logLevel: c.LOG_LEVEL,
     limits: { subscriptionsPerGuild: c.MAX_SUBSCRIPTIONS_PER_GUILD, feedsPerGuild: c.MAX_FEEDS_PER_GUILD, feedBytes: c.MAX_FEED_BYTES, regexPerGuild: c.MAX_REGEX_PER_GUILD },
+    duplicateWindowHours: c.DUPLICATE_WINDOW_HOURS,
     userAgent: `HeraldBot/0.1 (+${REPOSITORY_URL}; Discord news-alert bot)`,
   };
 }

@@ -38,15 +38,19 @@ export interface RatingServiceDeps {
   botUserId: () => string | null;
   /** Edits are debounced per message to respect Discord's edit rate limits. */
   refreshDelayMs?: number;
+  /** Serialises the votes and edits of one message; shared with whatever else edits alerts (see AlertService). */
+  messageLock?: KeyedLock;
 }
 
 /** Reactions 1️⃣–5️⃣ on an alert are votes: one per user per alert; the embed's Rating field follows them. */
 export class RatingService {
-  private readonly lock = new KeyedLock();
+  private readonly lock: KeyedLock;
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private readonly refreshing = new Set<Promise<void>>();
 
-  constructor(private readonly deps: RatingServiceDeps) {}
+  constructor(private readonly deps: RatingServiceDeps) {
+    this.lock = deps.messageLock ?? new KeyedLock();
+  }
 
   /** Applies one reaction event. Returns the alert's votes afterwards, or null when it was not a vote on an alert. */
   async onReaction(event: ReactionEvent): Promise<Record<string, number> | null> {
@@ -96,7 +100,12 @@ export class RatingService {
     this.refreshing.add(run);
   }
 
-  private async refresh(messageId: string): Promise<void> {
+  /** Under the message's lock: an edit made from a stale read would undo another one (e.g. "Also reported by"). */
+  private refresh(messageId: string): Promise<void> {
+    return this.lock.run(messageId, () => this.refreshNow(messageId));
+  }
+
+  private async refreshNow(messageId: string): Promise<void> {
     const alert = await this.deps.store.alerts.get(messageId);
     if (!alert) return;
     const rating = summarizeVotes(alert.votes);
