@@ -5,7 +5,7 @@ import type { SubscriptionRecord, SubscriptionStore } from './records.js';
 import { KeyedLock } from '../store/store.js';
 import { SubscriptionIndex, type AlternativeMatch } from './index.js';
 import type { MatchableItem } from './item.js';
-import { parseQuery, type Query } from './query.js';
+import { parseQuery, queryErrorText, type Query } from './query.js';
 import { regexKey, regexProblem } from './regex.js';
 
 export type SubscriptionProblemCode = 'syntax' | 'duplicate' | 'limit' | 'not-found';
@@ -96,7 +96,7 @@ export class SubscriptionService {
 
   async create(input: { guildId: string; channelId: string; queryText: string; userId: string }): Promise<SubscriptionRecord> {
     const parsed = parseQuery(input.queryText);
-    if (!parsed.ok) throw new SubscriptionProblem('syntax', `${parsed.error.message}. ${parsed.error.hint}`.trim());
+    if (!parsed.ok) throw new SubscriptionProblem('syntax', queryErrorText(parsed.error));
     return this.lock.run(input.guildId, async () => {
       const existing = this.listForChannel(input.channelId).find((s) => s.canonical === parsed.canonical);
       if (existing) {
