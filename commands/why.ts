@@ -31,7 +31,7 @@ export const command: Command = {
     const recent = await services.feeds.recentItems(followed);
     const inFollowed = recent.find((e) => e.item.link && looseLink(e.item.link) === looseLink(link));
     if (!inFollowed) {
-      return replyPrivately(interaction, `Herald hasn't seen that story in the latest items of this server's ${followed.length} feed${followed.length === 1 ? '' : 's'}: no followed feed carries it (or it is older than the items kept). /feed list shows the feeds.`);
+      return replyPrivately(interaction, `Herald hasn't seen that story in the latest items of this server's ${followed.length} feed${followed.length === 1 ? '' : 's'}: no followed feed carries it (or it is older than the items kept). /feeds list shows the feeds.`);
     }
 
     const { feed, item } = inFollowed;
