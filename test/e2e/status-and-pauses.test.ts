@@ -14,7 +14,14 @@ const TOKEN = 'status-and-pauses-token';
 const BOT = '430000000000000002';
 const HOME = '130000000000000001';
 const OTHER = '130000000000000002';
-const CH = { general: '230000000000000001', news: '230000000000000002', desk: '230000000000000003', elsewhere: '230000000000000009' };
+const CH = {
+  general: '230000000000000001',
+  news: '230000000000000002',
+  desk: '230000000000000003',
+  elsewhere: '230000000000000009',
+  rules: '230000000000000008',
+  lobby: '230000000000000010',
+};
 const ADMIN = '330000000000000001';
 const MEMBER = '330000000000000002';
 const { ViewChannel, SendMessages, ManageChannels, AddReactions } = PermissionFlagsBits;
@@ -73,7 +80,17 @@ beforeAll(async () => {
         ],
         members: [admin, { id: MEMBER, username: 'member' }],
       },
-      { id: OTHER, name: 'Other', channels: [{ id: CH.elsewhere, name: 'elsewhere' }], members: [admin] },
+      {
+        id: OTHER,
+        name: 'Other',
+        // no system channel: the notice goes to the first text channel where Herald can post
+        channels: [
+          { id: CH.rules, name: 'rules', overwrites: [{ id: OTHER, type: 'role', deny: SendMessages }] },
+          { id: CH.elsewhere, name: 'elsewhere' },
+          { id: CH.lobby, name: 'lobby' },
+        ],
+        members: [admin],
+      },
     ],
   });
   const config = loadConfig({ DISCORD_TOKEN: TOKEN, DISCORD_API_URL: discord.apiUrl, STORE_URL: 'memory://', ALLOW_PRIVATE_ADDRESSES: 'true', LOG_LEVEL: 'silent' });
@@ -187,6 +204,41 @@ describe('a channel where Herald may not post', () => {
     expect(reply.content).toContain(`▶️ <#${CH.news}> resumed: Herald may post there again; 1 waiting alert being posted.`);
     await discord.waitForMessage(CH.news, (m) => m.embeds[0]?.url === 'https://news.example/kyiv-4');
     expect(app.services.subscriptions.pauseOf(CH.news)).toBeUndefined();
+  });
+
+  it('/subscribe in a paused channel where Herald may post again resumes it', async () => {
+    await setOverwrites(CH.news, denySend);
+    await publish(5);
+    expect(app.services.subscriptions.pauseOf(CH.news)).toBeDefined();
+    await setOverwrites(CH.news, []);
+    const reply = await home(ADMIN, 'subscribe', undefined, { query: 'winter' });
+    expect(reply.content).toMatch(/^Subscribed <#230000000000000002> to `winter`/);
+    expect(reply.content).toContain(`\n▶️ Resumed <#${CH.news}>: new matching stories are posted there again. 1 alert that waited is being posted now.`);
+    await discord.waitForMessage(CH.news, (m) => m.embeds[0]?.url === 'https://news.example/kyiv-5');
+  });
+
+  it('a server without a system channel gets the notice in its first text channel where Herald can post', async () => {
+    await app.services.alerts.idle();
+    discord.setOverwrites(CH.elsewhere, [{ id: BOT, type: 'member', deny: ViewChannel }]);
+    await until(() => {
+      const channel = app.client.guilds.cache.get(OTHER)?.channels.cache.get(CH.elsewhere);
+      return !!channel && 'permissionOverwrites' in channel && channel.permissionOverwrites.cache.size === 1;
+    }, 'the overwrite in the cache');
+    await publish(6);
+    const notice = await discord.waitForMessage(CH.lobby);
+    expect(notice.content).toMatch(new RegExp(`^⏸️ Herald paused the alerts for <#${CH.elsewhere}>: it lacks \\*\\*View Channel\\*\\* there\\.`));
+    expect(discord.messages(CH.rules)).toEqual([]);
+    expect(discord.messages(CH.general).filter((m) => m.content.includes(CH.elsewhere))).toEqual([]);
+  });
+});
+
+describe('/help', () => {
+  it('points members at /feeds and admins at /status and /subscriptions resume, within one message', async () => {
+    const reply = await home(MEMBER, 'help');
+    expect(reply.content.length).toBeLessThanOrEqual(2000);
+    expect(reply.content).toContain('`/feeds list`');
+    expect(reply.content).toContain('`/subscriptions resume`');
+    expect(reply.content).toContain('`/status`');
   });
 });
 
