@@ -139,6 +139,9 @@ describe('a channel where Herald may not post', () => {
     const reply = await home(MEMBER, 'subscriptions', 'list');
     expect(reply.ephemeral).toBe(true);
     expect(reply.content).toMatch(/^<#230000000000000002> has 1 subscription:\n• `[0-9a-f]{8}` `kyiv` ⏸️ paused\n⏸️ All of it is paused <t:\d+:R>: Herald lacked Send Messages there\. Give Herald's role what it lacks in <#230000000000000002>, then run \/subscriptions resume\.$/);
+    // /why says a matching story was not posted because of the pause
+    const why = await home(MEMBER, 'why', undefined, { url: 'https://news.example/kyiv-2' });
+    expect(why.content).toMatch(/was not posted here:\n✓ `kyiv` — matched .*, but this channel is paused\n⏸️ This channel's subscriptions are paused <t:\d+:R>: Herald lacked Send Messages there; nothing is posted here until \/subscriptions resume\.$/);
     // from another channel: the pause is pointed at
     expect((await home(MEMBER, 'subscriptions', 'list', {}, CH.desk)).content).toContain(`⏸️ Also paused in this server: <#${CH.news}>.`);
   });
