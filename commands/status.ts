@@ -5,6 +5,7 @@ import { listed, pauseReason, resumeIfPermitted } from '../src/discord/channel-p
 import type { Command } from '../src/discord/command.js';
 import { discordTime, feedHealth } from '../src/discord/feed-health.js';
 import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';
+import type { GuildError } from '../src/alerts/guild-activity.js';
 import type { FeedRecord } from '../src/feeds/records.js';
 import { formatDuration } from '../src/feeds/poll/scheduler.js';
 import type { Services } from '../src/services.js';
@@ -19,10 +20,8 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const feedName = (feed: Pick<FeedRecord, 'title' | 'url'>) => `**${inlineMarkdown(feed.title, 100) || 'untitled'}** <${feed.url}>`;
 
 /** This server's feeds: how many are ok, failing, disabled; the broken ones by name. */
-async function feedLines(guildId: string, services: Services): Promise<string[]> {
-  const urls = services.feeds.followedBy(guildId);
-  if (urls.length === 0) return ['**Feeds**: none yet. Add one with /feed add url:<feed or site URL>.'];
-  const records = await Promise.all(urls.map((url) => services.feeds.record(url)));
+function feedLines(records: Array<FeedRecord | undefined>, services: Services): string[] {
+  if (records.length === 0) return ['**Feeds**: none yet. Add one with /feed add url:<feed or site URL>.'];
   const now = services.clock();
   const counts = { ok: 0, new: 0, failing: 0, disabled: 0 };
   const broken: string[] = [];
@@ -35,16 +34,15 @@ async function feedLines(guildId: string, services: Services): Promise<string[]>
   }
   const parts = [`✅ ${counts.ok} ok`, `⚠️ ${counts.failing} failing`, `⛔ ${counts.disabled} disabled`, ...(counts.new ? [`🆕 ${counts.new} not polled yet`] : [])];
   const next = counts.disabled ? ' Fix a disabled feed, then /feed retry url:<feed>.' : counts.failing ? ' Herald keeps retrying failing feeds; /feeds status shows details.' : '';
-  return [`**Feeds**: ${plural(urls.length, 'feed')} — ${parts.join(' · ')}.${next}`, ...broken];
+  return [`**Feeds**: ${plural(records.length, 'feed')} — ${parts.join(' · ')}.${next}`, ...broken];
 }
 
 /** The newest error that concerns this server: a send error it kept, or one of its feeds' last errors. */
-async function lastErrorLine(guildId: string, sendError: Awaited<ReturnType<Services['activity']['summary']>>['lastError'], services: Services): Promise<string> {
+function lastErrorLine(sendError: GuildError | null, records: Array<FeedRecord | undefined>): string {
   let newest: { at: string; text: string } | null = sendError
     ? { at: sendError.at, text: `${sendError.channelId ? `in <#${sendError.channelId}>: ` : ''}${inlineMarkdown(sendError.text, 300)}` }
     : null;
-  for (const url of services.feeds.followedBy(guildId)) {
-    const feed = await services.feeds.record(url);
+  for (const feed of records) {
     if (!feed?.lastError || !feed.lastErrorAt) continue;
     if (!newest || feed.lastErrorAt > newest.at) newest = { at: feed.lastErrorAt, text: `feed ${feedName(feed)}: ${inlineMarkdown(feed.lastError, 300)}` };
   }
@@ -100,11 +98,13 @@ export const command: Command = {
     await deferPrivately(interaction);
     const guildId = interaction.guildId!;
     const activity = await services.activity.summary(guildId);
+    // only this server's feeds: nothing here may name another server's
+    const records = await Promise.all(services.feeds.followedBy(guildId).map((url) => services.feeds.record(url)));
     const lines = [
       `**Herald ${heraldVersion()}** · up ${formatDuration(process.uptime() * 1000)} · store: ${storeKind(services.config.storeUrl)}`,
-      ...(await feedLines(guildId, services)),
+      ...feedLines(records, services),
       `**Alerts** in this server: ${activity.postedToday} posted today (UTC), ${activity.postedThisWeek} in the last 7 days · ${activity.queued} waiting to be sent.`,
-      await lastErrorLine(guildId, activity.lastError, services),
+      lastErrorLine(activity.lastError, records),
       ...(await channelLines(interaction.guild, guildId, services)),
     ];
     await replyPrivately(interaction, fitMessage(lines.join('\n')));
