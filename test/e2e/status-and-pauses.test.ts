@@ -34,8 +34,9 @@ let discord: FakeDiscord;
 let feeds: FeedServer;
 let app: App;
 
+// a busy machine (2 cores, other suites running) can take seconds over a first fetch and parse: no answer is timed
 const run = (guildId: string, channelId: string, userId: string, name: string, subcommand?: string, options: Record<string, unknown> = {}) =>
-  discord.runCommand({ guildId, channelId, userId, name, subcommand, options });
+  discord.runCommand({ guildId, channelId, userId, name, subcommand, options, timeoutMs: 20_000 });
 const home = (userId: string, name: string, subcommand?: string, options: Record<string, unknown> = {}, channelId = CH.news) => run(HOME, channelId, userId, name, subcommand, options);
 
 /** Publishes one more story on the world feed and polls. */
@@ -52,7 +53,7 @@ async function setOverwrites(channelId: string, overwrites: FakeOverwrite[]): Pr
   await until(() => {
     const channel = cached();
     return !!channel && 'permissionOverwrites' in channel && channel.permissionOverwrites.cache.size === overwrites.length;
-  }, `the overwrites of ${channelId} in Herald's cache`);
+  }, `the overwrites of ${channelId} in Herald's cache`, 20_000);
 }
 
 const refusedSends = (channelId: string) => discord.requests.filter((r) => r.method === 'POST' && r.path === `/channels/${channelId}/messages` && r.status === 403).length;
@@ -189,7 +190,7 @@ describe('a channel where Herald may not post', () => {
 
     await setOverwrites(CH.news, []);
     expect((await home(ADMIN, 'subscriptions', 'resume')).content).toBe(`▶️ Resumed <#${CH.news}>: new matching stories are posted there again. 1 alert that waited is being posted now.`);
-    await discord.waitForMessage(CH.news, (m) => m.embeds[0]?.url === 'https://news.example/kyiv-1');
+    await discord.waitForMessage(CH.news, (m) => m.embeds[0]?.url === 'https://news.example/kyiv-1', 20_000);
     await app.services.alerts.idle();
     await publish(3);
     expect(discord.messages(CH.news).map((m) => m.embeds[0]?.url)).toEqual(['https://news.example/kyiv-1', 'https://news.example/kyiv-3']);
@@ -205,7 +206,7 @@ describe('a channel where Herald may not post', () => {
     await setOverwrites(CH.news, []);
     const reply = await home(ADMIN, 'status');
     expect(reply.content).toContain(`▶️ <#${CH.news}> resumed: Herald may post there again; 1 waiting alert being posted.`);
-    await discord.waitForMessage(CH.news, (m) => m.embeds[0]?.url === 'https://news.example/kyiv-4');
+    await discord.waitForMessage(CH.news, (m) => m.embeds[0]?.url === 'https://news.example/kyiv-4', 20_000);
     expect(app.services.subscriptions.pauseOf(CH.news)).toBeUndefined();
   });
 
@@ -217,7 +218,7 @@ describe('a channel where Herald may not post', () => {
     const reply = await home(ADMIN, 'subscribe', undefined, { query: 'winter' });
     expect(reply.content).toMatch(/^Subscribed <#230000000000000002> to `winter`/);
     expect(reply.content).toContain(`\n▶️ Resumed <#${CH.news}>: new matching stories are posted there again. 1 alert that waited is being posted now.`);
-    await discord.waitForMessage(CH.news, (m) => m.embeds[0]?.url === 'https://news.example/kyiv-5');
+    await discord.waitForMessage(CH.news, (m) => m.embeds[0]?.url === 'https://news.example/kyiv-5', 20_000);
   });
 
   it('a server without a system channel gets the notice in its first text channel where Herald can post', async () => {
@@ -226,9 +227,9 @@ describe('a channel where Herald may not post', () => {
     await until(() => {
       const channel = app.client.guilds.cache.get(OTHER)?.channels.cache.get(CH.elsewhere);
       return !!channel && 'permissionOverwrites' in channel && channel.permissionOverwrites.cache.size === 1;
-    }, 'the overwrite in the cache');
+    }, 'the overwrite in the cache', 20_000);
     await publish(6);
-    const notice = await discord.waitForMessage(CH.lobby);
+    const notice = await discord.waitForMessage(CH.lobby, () => true, 20_000);
     expect(notice.content).toMatch(new RegExp(`^⏸️ Herald paused the alerts for <#${CH.elsewhere}>: it lacks \\*\\*View Channel\\*\\* there\\.`));
     expect(discord.messages(CH.rules)).toEqual([]);
     expect(discord.messages(CH.general).filter((m) => m.content.includes(CH.elsewhere))).toEqual([]);
@@ -255,7 +256,7 @@ describe('/feeds: reading the feeds needs no permission', () => {
     const exported = await home(MEMBER, 'feeds', 'export');
     expect(exported.files.map((f) => f.filename)).toEqual(['herald-feeds.opml']);
     expect(exported.files[0]!.data.toString('utf8')).toContain(feeds.url('/world.xml'));
-    expect(await discord.autocomplete({ guildId: HOME, channelId: CH.news, userId: MEMBER, name: 'feeds', subcommand: 'status', focused: 'url' })).toEqual([
+    expect(await discord.autocomplete({ guildId: HOME, channelId: CH.news, userId: MEMBER, name: 'feeds', subcommand: 'status', focused: 'url', timeoutMs: 20_000 })).toEqual([
       { name: `World Desk — ${feeds.url('/world.xml')}`, value: feeds.url('/world.xml') },
     ]);
   });
