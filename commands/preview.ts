@@ -4,7 +4,7 @@ import type { Command } from '../src/discord/command.js';
 import { UserFacingError } from '../src/errors.js';
 import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';
 import { evaluateQuery } from '../src/match/evaluate.js';
-import { parseQuery, QUERY_LIMITS } from '../src/match/query.js';
+import { parseQuery, QUERY_LIMITS, queryErrorText } from '../src/match/query.js';
 import { regexKeysOf } from '../src/match/subscription-service.js';
 import { codeSpan, inlineMarkdown } from '../src/text/discord-markdown.js';
 
@@ -34,7 +34,7 @@ export const command: Command = {
     const text = interaction.options.getString('query', true);
     const parsed = parseQuery(text);
     if (!parsed.ok) {
-      throw new UserFacingError(`That query doesn't parse: ${parsed.error.message}. ${parsed.error.hint}\n${pointAt(text, parsed.error.position)}`);
+      throw new UserFacingError(`That query doesn't parse: ${queryErrorText(parsed.error)}\n${pointAt(text, parsed.error.position)}`);
     }
     const regexes = regexKeysOf(parsed.query).size;
     const maxRegex = services.subscriptions.maxRegexPerGuild;

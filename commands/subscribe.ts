@@ -1,5 +1,6 @@
 import { ChannelType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
 import { checkAlertChannel } from '../src/discord/alert-channel.js';
+import { resumeIfPermitted, resumeLine } from '../src/discord/channel-pauses.js';
 import type { Command } from '../src/discord/command.js';
 import { replyPrivately } from '../src/discord/reply.js';
 import { QUERY_LIMITS } from '../src/match/query.js';
@@ -36,6 +37,8 @@ export const command: Command = {
     const feedsNote = feedCount
       ? `New stories from this server's ${feedCount} feed${feedCount === 1 ? '' : 's'} that match will be posted there.`
       : 'This server follows no feeds yet: add one with /feed add.';
-    await replyPrivately(interaction, `Subscribed <#${channel.id}> to ${codeSpan(record.queryText)} (id \`${record.id}\`). ${feedsNote}${channel.warning ? `\n${channel.warning}` : ''}`);
+    // Herald may post there (checked above): a channel paused for a missing permission resumes with its new subscription.
+    const resumed = services.subscriptions.pauseOf(channel.id) ? `\n${resumeLine(await resumeIfPermitted(interaction.guild, channel.id, services), channel.id)}` : '';
+    await replyPrivately(interaction, `Subscribed <#${channel.id}> to ${codeSpan(record.queryText)} (id \`${record.id}\`). ${feedsNote}${channel.warning ? `\n${channel.warning}` : ''}${resumed}`);
   },
 };

@@ -1,5 +1,6 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { matchableItem } from '../src/alerts/matchable-item.js';
+import { pauseReason } from '../src/discord/channel-pauses.js';
 import type { Command } from '../src/discord/command.js';
 import { UserFacingError } from '../src/errors.js';
 import { deferPrivately, fitMessage, replyPrivately } from '../src/discord/reply.js';
@@ -31,7 +32,7 @@ export const command: Command = {
     const recent = await services.feeds.recentItems(followed);
     const inFollowed = recent.find((e) => e.item.link && looseLink(e.item.link) === looseLink(link));
     if (!inFollowed) {
-      return replyPrivately(interaction, `Herald hasn't seen that story in the latest items of this server's ${followed.length} feed${followed.length === 1 ? '' : 's'}: no followed feed carries it (or it is older than the items kept). /feed list shows the feeds.`);
+      return replyPrivately(interaction, `Herald hasn't seen that story in the latest items of this server's ${followed.length} feed${followed.length === 1 ? '' : 's'}: no followed feed carries it (or it is older than the items kept). /feeds list shows the feeds.`);
     }
 
     const { feed, item } = inFollowed;
@@ -47,14 +48,18 @@ export const command: Command = {
     if (subs.length === 0) return replyPrivately(interaction, `${title} was seen, but this channel has no subscriptions. Add one with /subscribe.`);
     // one prepared item for all: a regex several subscriptions share runs once
     const prepared = new PreparedItem(matchableItem(item, feed));
+    // a paused channel's matches are held or skipped: that comes first, with what to do
+    const pause = services.subscriptions.pauseOf(channelId);
     const lines = subs.map((sub) => {
       const outcome = evaluatePrepared(sub.query as Query, prepared);
       if (!outcome.matched) return `✗ ${codeSpan(sub.canonical)} — ${outcome.explanation}`;
+      if (pause) return `✓ ${codeSpan(sub.canonical)} — ${outcome.explanation}, but this channel is paused`;
       const published = item.published ? Date.parse(item.published) : NaN;
       const before = !Number.isNaN(published) && published < Date.parse(sub.createdAt);
       const reason = before ? 'but the story came out before this subscription was made, and only new stories alert' : 'but it was already in the feed when Herald started following it, so it counted as old';
       return `✓ ${codeSpan(sub.canonical)} — ${outcome.explanation}, ${reason}`;
     });
-    await replyPrivately(interaction, fitMessage(`${title} was not posted here:\n${lines.join('\n')}`));
+    const paused = pause ? `\n⏸️ This channel's subscriptions are ${pauseReason(pause)}; nothing is posted here until /subscriptions resume.` : '';
+    await replyPrivately(interaction, `${fitMessage(`${title} was not posted here:\n${lines.join('\n')}`, 2000 - paused.length)}${paused}`);
   },
 };

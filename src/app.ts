@@ -3,8 +3,10 @@ import { schedule, type ScheduledTask } from 'node-cron';
 import { commands as allCommands } from '../commands/index.js';
 import { AlertService } from './alerts/alert-service.js';
 import { SUMMARY_MAX_CHARS } from './alerts/summary.js';
-import { sendFeedDisabledNotices } from './alerts/notices.js';
+import { GuildActivity } from './alerts/guild-activity.js';
+import { sendChannelPausedNotice, sendFeedDisabledNotices } from './alerts/notices.js';
 import type { Config } from './config/config.js';
+import { missingForAlerts, noticeChannelFor } from './discord/alert-channel.js';
 import { createDiscordClient } from './discord/client.js';
 import type { Command } from './discord/command.js';
 import { registerEvents } from './discord/events/index.js';
@@ -92,7 +94,26 @@ export async function startApp(options: AppOptions): Promise<App> {
   // Votes and "Also reported by" both edit alert messages: one lock per message keeps either from undoing the other.
   const messageLock = new KeyedLock();
   const duplicateWindowMs = config.duplicateWindowHours * 60 * 60_000;
-  const alerts = new AlertService({ store, subscriptions, feeds, rest: client.rest, log, clock, retryDelayMs: options.alertRetryMs, enrichItem, duplicateWindowMs, messageLock });
+  const activity = new GuildActivity({ store, clock, log });
+  // A send refused for a missing permission pauses the channel; the server hears of it once, where Herald can post.
+  const guild = (id: string) => client.guilds.cache.get(id);
+  const alerts = new AlertService({
+    store,
+    subscriptions,
+    feeds,
+    rest: client.rest,
+    log,
+    clock,
+    retryDelayMs: options.alertRetryMs,
+    enrichItem,
+    duplicateWindowMs,
+    messageLock,
+    activity,
+    missingPermissions: (guildId, channelId) => missingForAlerts(guild(guildId), channelId),
+    onChannelPaused: async (pause) => {
+      await sendChannelPausedNotice({ rest: client.rest, log, noticeChannel: (guildId, except) => noticeChannelFor(guild(guildId), except) }, pause);
+    },
+  });
   const ratings = new RatingService({ store, rest: client.rest, log, botUserId: () => client.user?.id ?? null, refreshDelayMs: options.ratingRefreshMs, messageLock });
   // Each cron tick polls what is due; a feed's base interval (and the start of its backoff) is the cron's period.
   const intervalMs = cronPeriodMs(config.pollCron);
@@ -110,7 +131,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       await sendFeedDisabledNotices({ rest: client.rest, feeds, subscriptions, guildIds: () => client.guilds.cache.keys(), log }, feed);
     },
   });
-  const services: Services = { config, log, clock, fetcher, parsers, feeds, subscriptions, alerts, ratings, poller };
+  const services: Services = { config, log, clock, fetcher, parsers, feeds, subscriptions, alerts, activity, ratings, poller };
   const commands = new Map((options.commands ?? allCommands).map((c) => [c.data.name, c]));
 
   await Promise.all([feeds.load(), subscriptions.load()]);

@@ -2,6 +2,7 @@
 // (src/feeds/records.ts, src/match/records.ts, src/alerts/records.ts); this module names their namespaces and opens
 // them on one backend. It sits above the domains (they never import it) and below app.ts, which hands each service
 // only its own slice.
+import type { GuildActivityStore } from './alerts/guild-activity.js';
 import type { AlertStore } from './alerts/records.js';
 import type { ArticleStore } from './feeds/article/records.js';
 import type { FeedStore } from './feeds/records.js';
@@ -16,7 +17,7 @@ export interface MetaStore {
 }
 
 /** Every collection Herald persists, one keyv namespace each. */
-export interface Store extends FeedStore, ArticleStore, SubscriptionStore, AlertStore, MetaStore {
+export interface Store extends FeedStore, ArticleStore, SubscriptionStore, AlertStore, GuildActivityStore, MetaStore {
   describe: string;
   /** Deletes expired entries (keyv only checks expiry on read; run it now and then). Returns how many. */
   sweepExpired(): Promise<number>;
@@ -28,12 +29,14 @@ const NAMESPACE_OF = {
   feeds: 'feed',
   guildFeeds: 'guildfeeds',
   subscriptions: 'subscription',
+  pausedChannels: 'pausedchannel',
   seen: 'seen',
   recent: 'recent',
   alerts: 'alert',
   posted: 'posted',
   outbox: 'outbox',
   headlines: 'headlines',
+  guildActivity: 'guildactivity',
   meta: 'meta',
   articles: 'articles',
 } as const satisfies Record<keyof Omit<Store, 'describe' | 'sweepExpired' | 'close'>, string>;
@@ -45,12 +48,14 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     feeds: backend.collection(NAMESPACE_OF.feeds),
     guildFeeds: backend.collection(NAMESPACE_OF.guildFeeds),
     subscriptions: backend.collection(NAMESPACE_OF.subscriptions),
+    pausedChannels: backend.collection(NAMESPACE_OF.pausedChannels),
     seen: backend.collection(NAMESPACE_OF.seen),
     recent: backend.collection(NAMESPACE_OF.recent),
     alerts: backend.collection(NAMESPACE_OF.alerts),
     posted: backend.collection(NAMESPACE_OF.posted),
     outbox: backend.collection(NAMESPACE_OF.outbox),
     headlines: backend.collection(NAMESPACE_OF.headlines),
+    guildActivity: backend.collection(NAMESPACE_OF.guildActivity),
     meta: backend.collection(NAMESPACE_OF.meta),
     articles: backend.collection(NAMESPACE_OF.articles),
     describe: backend.describe,

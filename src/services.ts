@@ -1,4 +1,5 @@
 import type { AlertService } from './alerts/alert-service.js';
+import type { GuildActivity } from './alerts/guild-activity.js';
 import type { Config } from './config/config.js';
 import type { FeedService } from './feeds/follow/feed-service.js';
 import type { Fetcher } from './feeds/fetch/fetcher.js';
@@ -19,6 +20,8 @@ export interface Services {
   feeds: FeedService;
   subscriptions: SubscriptionService;
   alerts: AlertService;
+  /** per-server alert counts and last error, for /status */
+  activity: GuildActivity;
   ratings: RatingService;
   poller: Poller;
 }

@@ -4,7 +4,7 @@ import { plural, type FeedSubcommand } from './shared.js';
 
 const EXPORT_FILENAME = 'herald-feeds.opml';
 
-/** /feed export: this server's feeds as an OPML file. */
+/** /feeds export (and /feed export): this server's feeds as an OPML file. */
 export const exportFeeds: FeedSubcommand = async (interaction, services) => {
   const urls = services.feeds.followedBy(interaction.guildId!);
   if (urls.length === 0) return replyPrivately(interaction, 'This server follows no feeds, so there is nothing to export. Add one with /feed add or /feed import.');

@@ -43,7 +43,7 @@ export const importFeeds: FeedSubcommand = async (interaction, services) => {
     (summary) => edit(importSummary(name, summary, services.config.limits.feedsPerGuild)),
     (error: unknown) => {
       services.log.error({ event: 'feed.import_crashed', guild: guildId, error: error instanceof Error ? error.stack : String(error) }, 'import failed');
-      return edit("The import stopped on Herald's side. /feed list shows what was added; import the file again to add the rest.");
+      return edit("The import stopped on Herald's side. /feeds list shows what was added; import the file again to add the rest.");
     },
   );
 };
@@ -55,7 +55,7 @@ export function importSummary(name: string, summary: ImportSummary, limit: numbe
   const cut = stopped ? ` ${plural(stopped, 'feed')} not tried: the import was stopped; import the file again for the rest.` : '';
   const head = `Imported ${name}: added ${added}, already followed ${already}, failed ${failed.length}.${refused}${cut}`;
   const lines = failed.map((f) => `• ${inlineMarkdown(f.url, 300)} — ${inlineMarkdown(f.reason, 400)}`);
-  const next = failed.length ? 'Fix or drop the failed feeds and import again (feeds already followed are skipped).' : added ? 'Now choose what to be alerted about with /subscribe.' : '/feed list shows what this server follows.';
+  const next = failed.length ? 'Fix or drop the failed feeds and import again (feeds already followed are skipped).' : added ? 'Now choose what to be alerted about with /subscribe.' : '/feeds list shows what this server follows.';
   // The failures are listed last but the next step must survive the 2000-character cut.
   const body = fitMessage([head, ...lines].join('\n'), 2000 - next.length - 1);
   return `${body}\n${next}`;

@@ -1,16 +1,19 @@
 import { PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
 import type { Command } from '../../src/discord/command.js';
-import { plainText } from '../../src/text/discord-markdown.js';
 import { add } from './add.js';
 import { exportFeeds } from './export.js';
 import { importFeeds } from './import.js';
 import { list } from './list.js';
 import { remove } from './remove.js';
 import { retry } from './retry.js';
-import type { FeedSubcommand } from './shared.js';
+import { followedFeedChoices, type FeedSubcommand } from './shared.js';
 import { status } from './status.js';
 
-/** Each subcommand in its own file. */
+/**
+ * Each subcommand in its own file. Changes need Manage Channels, Discord's default permission is per top-level
+ * command, so what members may read is also under /feeds (commands/feeds.ts); list, status and export stay here for
+ * admins used to them.
+ */
 const SUBCOMMANDS: Record<string, FeedSubcommand> = { add, remove, list, status, retry, import: importFeeds, export: exportFeeds };
 
 export const command: Command = {
@@ -33,11 +36,11 @@ export const command: Command = {
         .setDescription('Stop following a feed')
         .addStringOption((o) => o.setName('url').setDescription('The feed URL, as /feed list shows it').setRequired(true).setAutocomplete(true).setMaxLength(2000)),
     )
-    .addSubcommand((s) => s.setName('list').setDescription('The feeds this server follows'))
+    .addSubcommand((s) => s.setName('list').setDescription('The feeds this server follows (members: /feeds list)'))
     .addSubcommand((s) =>
       s
         .setName('status')
-        .setDescription("A feed's health: last success, last new item, last error, next poll")
+        .setDescription("A feed's health: last success, last error, next poll (members: /feeds status)")
         .addStringOption((o) => o.setName('url').setDescription('One feed (default: all of this server\'s feeds)').setAutocomplete(true).setMaxLength(2000)),
     )
     .addSubcommand((s) =>
@@ -52,20 +55,12 @@ export const command: Command = {
         .setDescription('Follow every feed in an OPML file (exported from a feed reader)')
         .addAttachmentOption((o) => o.setName('file').setDescription('An .opml file, up to 1 MB').setRequired(true)),
     )
-    .addSubcommand((s) => s.setName('export').setDescription("Download this server's feeds as an OPML file")),
+    .addSubcommand((s) => s.setName('export').setDescription("Download this server's feeds as an OPML file (members: /feeds export)")),
 
   async execute(interaction, services) {
     const run = SUBCOMMANDS[interaction.options.getSubcommand()] ?? list;
     await run(interaction, services);
   },
 
-  async autocomplete(interaction, services) {
-    const typed = interaction.options.getFocused().toLowerCase();
-    const feeds = await services.feeds.list(interaction.guildId!);
-    const choices = feeds
-      .filter((f) => f.url.toLowerCase().includes(typed) || f.title.toLowerCase().includes(typed))
-      .slice(0, 25)
-      .map((f) => ({ name: plainText(`${f.title} — ${f.url}`, 100), value: f.url.slice(0, 100) }));
-    await interaction.respond(choices);
-  },
+  autocomplete: followedFeedChoices,
 };

@@ -8,7 +8,7 @@ export const remove: FeedSubcommand = async (interaction, services) => {
   const raw = interaction.options.getString('url', true);
   const removed = services.feeds.resolveFollowed(guildId, raw);
   if (!removed || !(await services.feeds.unfollow(guildId, removed))) {
-    throw new UserFacingError(`This server doesn't follow "${raw.slice(0, 200)}". /feed list shows the feeds it follows.`);
+    throw new UserFacingError(`This server doesn't follow "${raw.slice(0, 200)}". /feeds list shows the feeds it follows.`);
   }
   return replyPrivately(interaction, `Stopped following ${removed}. Subscriptions stay; they match the remaining feeds.`);
 };

@@ -3,7 +3,7 @@ import { discordTime, feedHealth } from '../../src/discord/feed-health.js';
 import { inlineMarkdown } from '../../src/text/discord-markdown.js';
 import { followedUrl, nextPoll, plural, title, type FeedSubcommand } from './shared.js';
 
-/** /feed status [url]: one feed's health in detail, or a line per followed feed. */
+/** /feeds status [url] (and /feed status): one feed's health in detail, or a line per followed feed. */
 export const status: FeedSubcommand = async (interaction, services) => {
   const guildId = interaction.guildId!;
   const now = services.clock();
@@ -33,6 +33,6 @@ export const status: FeedSubcommand = async (interaction, services) => {
     return `• **${title(feed)}** ${feed.url} — ${feedHealth(feed, now).summary} · last success ${discordTime(feed.lastSuccessAt)} · next poll ${nextPoll(feed, services)}`;
   });
   const broken = records.filter((r) => r?.disabledReason).length;
-  const hint = broken ? `${plural(broken, 'feed')} disabled: fix it, then /feed retry url:<feed>.` : 'Details for one feed: /feed status url:<feed>.';
+  const hint = broken ? `${plural(broken, 'feed')} disabled: fix it, then /feed retry url:<feed>.` : 'Details for one feed: /feeds status url:<feed>.';
   return replyPrivately(interaction, fitMessage(`${plural(urls.length, 'feed')}:\n${lines.join('\n')}\n${hint}`, 2000));
 };

@@ -7,7 +7,7 @@ import type { FeedRecord } from '../feeds/records.js';
 import { KeyedLock } from '../store/store.js';
 import type { AlertRecord, AlertStore, OutboxEntry } from './records.js';
 import { alertSummary, composeAlert } from './compose.js';
-import { deliverOnce } from './deliver.js';
+import { deliverOnce, type DeliverHooks } from './deliver.js';
 import { Dispatcher } from './dispatcher.js';
 import { matchableItem } from './matchable-item.js';
 import { enqueue, queued } from './outbox.js';
@@ -17,7 +17,7 @@ import type { RecentHeadline } from './recent-headlines.js';
 import { SameStoryTracker } from './same-story.js';
 import { isPendingClaim, postedKey, storyKeys } from './story-keys.js';
 
-export interface AlertServiceDeps {
+export interface AlertServiceDeps extends DeliverHooks {
   store: AlertStore;
   subscriptions: SubscriptionService;
   feeds: Pick<FeedService, 'isFollowedBy'>;
@@ -118,6 +118,13 @@ export class AlertService {
     const pending = await queued(this.deps.store.outbox);
     for (const entry of pending) this.dispatcher.send(entry);
     await this.idle();
+    return pending.length;
+  }
+
+  /** Sends what a channel's outbox holds (its alerts held while it was paused), oldest first. Returns how many. */
+  async resendChannel(channelId: string): Promise<number> {
+    const pending = (await queued(this.deps.store.outbox)).filter((entry) => entry.channelId === channelId);
+    for (const entry of pending) this.dispatcher.send(entry);
     return pending.length;
   }
 

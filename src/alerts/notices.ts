@@ -1,6 +1,7 @@
 import { Routes } from 'discord.js';
 import type { FeedService } from '../feeds/follow/feed-service.js';
 import type { Logger } from '../log.js';
+import type { ChannelPause } from '../match/records.js';
 import type { SubscriptionService } from '../match/subscription-service.js';
 import type { FeedRecord } from '../feeds/records.js';
 import { inlineMarkdown } from '../text/discord-markdown.js';
@@ -52,6 +53,43 @@ export async function sendFeedDisabledNotices(deps: NoticeDeps, feed: FeedRecord
     }
   }
   return sent;
+}
+
+/** "A", "A and B", "A, B and C". */
+function listed(names: string[]): string {
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
+
+/** What a server reads when a channel's alerts are paused for a missing permission: which, and what to do. */
+export function channelPausedNotice(pause: Pick<ChannelPause, 'channelId' | 'missing' | 'error'>): string {
+  const channel = `<#${pause.channelId}>`;
+  const missing = pause.missing.length ? pause.missing : ['View Channel', 'Send Messages', 'Embed Links'];
+  const why = pause.missing.length ? `it lacks **${listed(pause.missing)}** there` : `Discord refused its alerts there (${inlineMarkdown(pause.error, 200)})`;
+  return fit(
+    `⏸️ Herald paused the alerts for ${channel}: ${why}. ` +
+      `Give Herald's role ${listed(missing)} in ${channel} (channel settings → Permissions), then run \`/subscriptions resume\` in ${channel}. ` +
+      'The alerts that could not be posted wait and are posted then.',
+  );
+}
+
+export interface PauseNoticeDeps {
+  rest: DiscordRest;
+  log: Logger;
+  /** Where a server's notices go: its system channel, or the first text channel where Herald can post; null: nowhere. */
+  noticeChannel: (guildId: string, except: string) => string | null;
+}
+
+/** Posts the one notice of a channel's pause to its server. Returns the channel it went to, or null. Never pings. */
+export async function sendChannelPausedNotice(deps: PauseNoticeDeps, pause: ChannelPause): Promise<string | null> {
+  const where = { guild: pause.guildId, channel: pause.channelId };
+  const target = deps.noticeChannel(pause.guildId, pause.channelId);
+  if (!target) {
+    deps.log.warn({ event: 'notice.nowhere', ...where }, 'no channel of the server lets Herald post the channel-paused notice');
+    return null;
+  }
+  await deps.rest.post(Routes.channelMessages(target), { body: { content: channelPausedNotice(pause), allowed_mentions: { parse: [] } } });
+  deps.log.info({ event: 'notice.channel_paused', ...where, noticeChannel: target }, 'channel-paused notice posted');
+  return target;
 }
 
 function fit(text: string, max = 2000): string {

@@ -25,3 +25,9 @@ export function describe(error: unknown): string {
   if (error instanceof DiscordAPIError) return `${error.status} ${error.code}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
 }
+
+/** Discord's code and message ("50013 Missing Permissions"), for people; the error's message otherwise. */
+export function discordAnswer(error: unknown): string {
+  if (error instanceof DiscordAPIError) return `${error.code} ${error.message}`.slice(0, 200);
+  return (error instanceof Error ? error.message : String(error)).slice(0, 200);
+}

@@ -1,4 +1,4 @@
-import { ChannelType, PermissionFlagsBits, PermissionsBitField, type Guild, type GuildMember, type PermissionsString } from 'discord.js';
+import { ChannelType, PermissionFlagsBits, PermissionsBitField, type Guild, type GuildBasedChannel, type GuildMember, type PermissionsString } from 'discord.js';
 import { inlineMarkdown } from '../text/discord-markdown.js';
 import { UserFacingError } from '../errors.js';
 
@@ -6,6 +6,11 @@ import { UserFacingError } from '../errors.js';
 const REQUIRED_FOR_ALERTS = [PermissionFlagsBits.ViewChannel, PermissionFlagsBits.SendMessages, PermissionFlagsBits.EmbedLinks];
 /** Alerts post without these, but the 1️⃣–5️⃣ rating reactions need them. */
 const WANTED_FOR_RATINGS = [PermissionFlagsBits.AddReactions, PermissionFlagsBits.ReadMessageHistory];
+
+/** What /status checks in every subscribed channel: posting, and the rating reactions. */
+const CHECKED_FOR_STATUS = [PermissionFlagsBits.ViewChannel, PermissionFlagsBits.SendMessages, PermissionFlagsBits.EmbedLinks, PermissionFlagsBits.AddReactions];
+/** A plain notice needs no more. */
+const REQUIRED_FOR_NOTICES = [PermissionFlagsBits.ViewChannel, PermissionFlagsBits.SendMessages];
 
 const ALERT_CHANNEL_TYPES = new Set<ChannelType>([ChannelType.GuildText, ChannelType.GuildAnnouncement]);
 
@@ -68,4 +73,47 @@ export async function checkAlertChannel(guild: Guild | null, channelId: string, 
     ? `Note: Herald lacks ${listed(lacking)} in ${name}, so alerts there won't get the 1️⃣–5️⃣ rating reactions. Give Herald's role ${lacking.length === 1 ? lacking[0] : 'those permissions'} there to enable ratings.`
     : null;
   return { id: channel.id, warning };
+}
+
+/** Herald's permissions in a cached channel (none when its own member isn't cached). */
+function heraldPermissions(guild: Guild, channel: GuildBasedChannel): PermissionsBitField {
+  const me = guild.members.me;
+  return me ? channel.permissionsFor(me) : new PermissionsBitField();
+}
+
+export interface ChannelPermissionGaps {
+  /** Herald can't post alerts there without these (View Channel, Send Messages, Embed Links) */
+  blocking: string[];
+  /** alerts post, but the rating reactions don't (Add Reactions) */
+  reactions: string[];
+}
+
+/**
+ * What Herald lacks in one of the guild's channels among what alerts need, from discord.js's cache (roles and
+ * overwrites kept current by the gateway), so nothing is fetched; null when the channel isn't in the cache.
+ */
+export function permissionGaps(guild: Guild | undefined, channelId: string): ChannelPermissionGaps | null {
+  const channel = guild?.channels.cache.get(channelId);
+  if (!guild || !channel || channel.guildId !== guild.id) return null;
+  const missing = heraldPermissions(guild, channel).missing(CHECKED_FOR_STATUS).map(permissionName);
+  return { blocking: missing.filter((name) => name !== 'Add Reactions'), reactions: missing.filter((name) => name === 'Add Reactions') };
+}
+
+/** What Herald lacks to post alerts in a channel, as Discord's settings name it; [] when all is there or unknown. */
+export function missingForAlerts(guild: Guild | undefined, channelId: string): string[] {
+  return permissionGaps(guild, channelId)?.blocking ?? [];
+}
+
+/**
+ * Where a server's notices go: its system channel when Herald can post there, else the first text channel (in the
+ * server's order) where it can; never `except` (the channel the notice is about). Null when there is none.
+ */
+export function noticeChannelFor(guild: Guild | undefined, except: string): string | null {
+  if (!guild) return null;
+  const canPost = (channel: GuildBasedChannel | null | undefined): channel is GuildBasedChannel =>
+    !!channel && channel.id !== except && channel.type === ChannelType.GuildText && heraldPermissions(guild, channel).has(REQUIRED_FOR_NOTICES);
+  if (canPost(guild.systemChannel)) return guild.systemChannel.id;
+  const texts = [...guild.channels.cache.values()].filter(canPost);
+  texts.sort((a, b) => ('rawPosition' in a ? a.rawPosition : 0) - ('rawPosition' in b ? b.rawPosition : 0) || a.id.localeCompare(b.id));
+  return texts[0]?.id ?? null;
 }

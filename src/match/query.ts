@@ -87,11 +87,68 @@ const SCOPES: Record<string, Scope> = {
   categories: 'category',
 };
 const SCOPE_RE = /^(title|summary|source|site|author|category|categories)\s*:/i;
+/** `word:` where a scope could start: letters only, so `10:30`, `COVID-19:` and `"a:b"` are never fields. */
+const FIELD_LIKE_RE = /^(\p{L}{2,24}):/u;
+/** The scopes as members write them, in the order errors list them. */
+const SCOPE_NAMES = ['title', 'summary', 'source', 'author', 'category'];
 const OPEN_QUOTES = '"“”„«';
 const CLOSE_FOR: Record<string, string> = { '"': '"', '“': '”', '”': '”', '„': '“', '«': '»' };
 
 function isSpace(c: string | undefined): boolean {
   return c !== undefined && /\s/.test(c);
+}
+
+/** Optimal string alignment distance (a swap of two neighbours counts 1): `titel` is 1 from `title`. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  return d[a.length]![b.length]!;
+}
+
+/** The scope a misspelled field most likely means: within 1 edit for short words, 2 for longer ones. */
+export function closestScope(word: string): string | null {
+  const w = word.toLowerCase();
+  const limit = w.length <= 4 ? 1 : 2;
+  let best: { name: string; distance: number } | null = null;
+  for (const name of [...SCOPE_NAMES, 'site', 'categories']) {
+    const distance = editDistance(w, name);
+    if (distance <= limit && (!best || distance < best.distance)) best = { name: SCOPES[name]!, distance };
+  }
+  return best?.name ?? null;
+}
+
+interface UnknownField {
+  /** as typed, with its colon: `titel:` */
+  text: string;
+  /** the word up to the next space, for the quoting hint */
+  written: string;
+  suggestion: string | null;
+}
+
+/**
+ * A \`word:\` at position k that is not a scope but is meant as one: glued to what follows (\`titel:trump\`,
+ * \`foo:bar\`), or close to a scope even with a space after it (\`titel: trump\`). \`Breaking: Trump\` is words.
+ */
+function unknownFieldAt(s: string, k: number): UnknownField | null {
+  const m = FIELD_LIKE_RE.exec(s.slice(k, k + 26));
+  if (!m || SCOPES[m[1]!.toLowerCase()]) return null;
+  const next = s[k + m[0].length];
+  const spaced = next === undefined || isSpace(next) || next === ',';
+  const suggestion = closestScope(m[1]!);
+  if (spaced && !suggestion) return null;
+  let end = k;
+  while (end < s.length && end - k < 60 && !isSpace(s[end]) && s[end] !== ',') end++;
+  return { text: m[0], written: s.slice(k, end), suggestion };
+}
+
+/** Joins a syntax error's message and hint into one sentence pair for a reply. */
+export function queryErrorText(error: Pick<QuerySyntaxError, 'message' | 'hint'>): string {
+  return `${error.message}${/[.?!]$/.test(error.message) ? '' : '.'} ${error.hint}`.trim();
 }
 
 class Fail {
@@ -196,6 +253,21 @@ class Parser {
           scope = { scope: SCOPES[sm[1]!.toLowerCase()]!, pos: at, text };
           this.i += sm[0].length;
           continue;
+        }
+        const field = unknownFieldAt(s, at);
+        if (field) {
+          const quoted = `"${field.written.replace(/["“”„«»]/g, '')}"`;
+          if (field.suggestion)
+            fail(
+              `unknown field \`${field.text}\` at ${at}, did you mean \`${field.suggestion}:\`?`,
+              at,
+              `Write ${field.suggestion}:${field.written.slice(field.text.length) || 'word'}; to search the words as written, quote them: ${quoted}`,
+            );
+          fail(
+            `unknown field \`${field.text}\` at ${at}: Herald searches only ${SCOPE_NAMES.map((n) => `${n}:`).join(', ')}`,
+            at,
+            `To search the words as written, colon included, quote them: ${quoted}`,
+          );
         }
       }
       const termStart = op ? op.pos : scope ? scope.pos : at;
@@ -360,7 +432,7 @@ class Parser {
       const kw = this.keyword();
       this.i = saved;
       if (kw) break;
-      if (SCOPE_RE.test(s.slice(k))) break;
+      if (SCOPE_RE.test(s.slice(k)) || unknownFieldAt(s, k)) break;
       if (c === '*') fail(`\`*\` must follow a word directly (at ${k})`, k, 'write it like korea*');
       this.i = k;
     }

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { UserFacingError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { SubscriptionRecord, SubscriptionStore } from './records.js';
+import type { ChannelPause, SubscriptionRecord, SubscriptionStore } from './records.js';
 import { KeyedLock } from '../store/store.js';
 import { SubscriptionIndex, type AlternativeMatch } from './index.js';
 import type { MatchableItem } from './item.js';
-import { parseQuery, type Query } from './query.js';
+import { parseQuery, queryErrorText, type Query } from './query.js';
 import { regexKey, regexProblem } from './regex.js';
 
 export type SubscriptionProblemCode = 'syntax' | 'duplicate' | 'limit' | 'not-found';
@@ -49,6 +49,8 @@ export class SubscriptionService {
   private readonly regexByGuild = new Map<string, Map<string, number>>();
   private readonly index = new SubscriptionIndex();
   private readonly lock = new KeyedLock();
+  /** paused channels (see ChannelPause): their subscriptions stay stored and listed but are not in the index */
+  private readonly pauses = new Map<string, ChannelPause>();
 
   /** distinct regexes a guild's subscriptions may use together */
   readonly maxRegexPerGuild: number;
@@ -58,6 +60,7 @@ export class SubscriptionService {
   }
 
   async load(): Promise<void> {
+    for await (const [, pause] of this.deps.store.pausedChannels.entries()) this.pauses.set(pause.channelId, pause);
     for await (const [, record] of this.deps.store.subscriptions.entries()) this.keep(record);
     this.deps.log.info({ event: 'subscriptions.loaded', count: this.byId.size }, 'subscriptions loaded');
     // stored before the switch to RE2: a pattern it can't run matches nothing; /why tells members, this the operator
@@ -96,7 +99,7 @@ export class SubscriptionService {
 
   async create(input: { guildId: string; channelId: string; queryText: string; userId: string }): Promise<SubscriptionRecord> {
     const parsed = parseQuery(input.queryText);
-    if (!parsed.ok) throw new SubscriptionProblem('syntax', `${parsed.error.message}. ${parsed.error.hint}`.trim());
+    if (!parsed.ok) throw new SubscriptionProblem('syntax', queryErrorText(parsed.error));
     return this.lock.run(input.guildId, async () => {
       const existing = this.listForChannel(input.channelId).find((s) => s.canonical === parsed.canonical);
       if (existing) {
@@ -133,12 +136,56 @@ export class SubscriptionService {
     return record;
   }
 
-  /** A channel is gone: its subscriptions go with it. */
+  /** A channel is gone: its subscriptions (and its pause) go with it. */
   async removeChannel(channelId: string): Promise<number> {
     const records = this.listForChannel(channelId);
     for (const record of records) await this.deleteRecord(record);
+    if (this.pauses.has(channelId)) {
+      await this.deps.store.pausedChannels.delete(channelId);
+      this.pauses.delete(channelId);
+    }
     if (records.length) this.deps.log.info({ event: 'subscription.channel_removed', channel: channelId, count: records.length }, 'channel gone; subscriptions removed');
     return records.length;
+  }
+
+  /** The channel's pause, while its subscriptions are paused. */
+  pauseOf(channelId: string): ChannelPause | undefined {
+    return this.pauses.get(channelId);
+  }
+
+  /** This guild's paused channels, oldest pause first. */
+  pausedInGuild(guildId: string): ChannelPause[] {
+    return [...this.pauses.values()].filter((p) => p.guildId === guildId).sort((a, b) => a.pausedAt.localeCompare(b.pausedAt));
+  }
+
+  /**
+   * Pauses a channel's subscriptions: they stay stored and listed but match nothing, so no alert is queued for it.
+   * `created` is false when it was paused already (the caller then sends no second notice).
+   */
+  async pauseChannel(input: Omit<ChannelPause, 'pausedAt'>): Promise<{ pause: ChannelPause; created: boolean }> {
+    return this.lock.run(`pause:${input.channelId}`, async () => {
+      const existing = this.pauses.get(input.channelId);
+      if (existing) return { pause: existing, created: false };
+      const pause: ChannelPause = { ...input, missing: input.missing.slice(0, 8), pausedAt: this.deps.clock().toISOString() };
+      await this.deps.store.pausedChannels.set(pause.channelId, pause);
+      this.pauses.set(pause.channelId, pause);
+      for (const record of this.listForChannel(pause.channelId)) this.index.remove(record.id);
+      this.deps.log.warn({ event: 'subscriptions.paused', guild: pause.guildId, channel: pause.channelId, missing: pause.missing, error: pause.error }, "channel's subscriptions paused: Herald may not post there");
+      return { pause, created: true };
+    });
+  }
+
+  /** Lifts a channel's pause: its subscriptions match again. Returns the pause lifted, or null when it had none. */
+  async resumeChannel(channelId: string): Promise<ChannelPause | null> {
+    return this.lock.run(`pause:${channelId}`, async () => {
+      const pause = this.pauses.get(channelId);
+      if (!pause) return null;
+      await this.deps.store.pausedChannels.delete(channelId);
+      this.pauses.delete(channelId);
+      for (const record of this.listForChannel(channelId)) this.index.add(record.id, record.query as Query, record.guildId);
+      this.deps.log.info({ event: 'subscriptions.resumed', guild: pause.guildId, channel: channelId }, "channel's subscriptions resumed");
+      return pause;
+    });
   }
 
   /** Regexes are the costly terms: a guild may use at most maxRegexPerGuild distinct ones across its subscriptions. */
@@ -173,7 +220,7 @@ export class SubscriptionService {
     const old = this.byId.get(record.id);
     if (old) this.forget(old);
     this.byId.set(record.id, record);
-    this.index.add(record.id, record.query as Query, record.guildId);
+    if (!this.pauses.has(record.channelId)) this.index.add(record.id, record.query as Query, record.guildId);
     this.countRegexes(record, +1);
     for (const [map, key] of [
       [this.byGuild, record.guildId],

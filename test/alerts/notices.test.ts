@@ -2,7 +2,7 @@
 // refusing it does not stop the others. Discord is a small fake `rest` recording posts.
 import { DiscordAPIError, Routes } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import { channelsFor, feedDisabledNotice, sendFeedDisabledNotices, type NoticeDeps } from '../../src/alerts/notices.js';
+import { channelPausedNotice, channelsFor, feedDisabledNotice, sendChannelPausedNotice, sendFeedDisabledNotices, type NoticeDeps } from '../../src/alerts/notices.js';
 import { blankFeedRecord } from '../../src/feeds/feed-record.js';
 import { silentLogger } from '../../src/log.js';
 import type { FeedRecord } from '../../src/feeds/records.js';
@@ -87,5 +87,27 @@ describe('sendFeedDisabledNotices', () => {
     const { noticeDeps, posts } = deps({ g1: ['c1'] }, []);
     expect(await sendFeedDisabledNotices(noticeDeps, disabledFeed())).toBe(0);
     expect(posts).toEqual([]);
+  });
+});
+
+describe('channel-paused notice', () => {
+  const pause = { guildId: 'g1', channelId: '42', pausedAt: clock.toISOString(), missing: ['Send Messages', 'Embed Links'], error: '50013 Missing Permissions' };
+
+  it('names the channel, what Herald lacks and what to do; without a known gap it names what alerts need', () => {
+    expect(channelPausedNotice(pause)).toBe(
+      "⏸️ Herald paused the alerts for <#42>: it lacks **Send Messages and Embed Links** there. Give Herald's role Send Messages and Embed Links in <#42> (channel settings → Permissions), then run `/subscriptions resume` in <#42>. The alerts that could not be posted wait and are posted then.",
+    );
+    expect(channelPausedNotice({ ...pause, missing: [], error: '50001 *Missing* Access' })).toMatch(
+      /^⏸️ Herald paused the alerts for <#42>: Discord refused its alerts there \(50001 \\\*Missing\\\* Access\)\. Give Herald's role View Channel, Send Messages and Embed Links in <#42>/,
+    );
+  });
+
+  it('goes to the channel the server offers, without pings; with none, nothing is posted', async () => {
+    const posts: Array<{ route: string; body: unknown }> = [];
+    const rest = { post: async (route: string, { body }: { body: unknown }) => void posts.push({ route, body }) } as never;
+    expect(await sendChannelPausedNotice({ rest, log: silentLogger, noticeChannel: (guild, except) => (guild === 'g1' && except === '42' ? '7' : null) }, pause)).toBe('7');
+    expect(posts).toEqual([{ route: Routes.channelMessages('7'), body: { content: channelPausedNotice(pause), allowed_mentions: { parse: [] } } }]);
+    expect(await sendChannelPausedNotice({ rest, log: silentLogger, noticeChannel: () => null }, pause)).toBeNull();
+    expect(posts).toHaveLength(1);
   });
 });

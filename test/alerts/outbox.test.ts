@@ -185,11 +185,64 @@ describe('exactly once', () => {
   it('gives back the claims of an alert that can never be sent, so the story is not blocked in that channel', async () => {
     const alerts = alertService();
     rest.post = async () => {
-      throw new DiscordAPIError({ code: 50001, message: 'Missing Access' }, 50001, 403, 'POST', Routes.channelMessages(CHANNEL), {});
+      throw new DiscordAPIError({ code: 50035, message: 'Invalid Form Body' }, 50035, 400, 'POST', Routes.channelMessages(CHANNEL), {});
     };
     await alerts.handleNewItems(feedA, [story]);
     await alerts.idle();
     expect(await outbox()).toEqual([]);
     expect(await store.posted.get(`${CHANNEL}|link:${story.link}`)).toBeUndefined();
+  });
+});
+
+describe('a missing permission pauses the channel; its alert waits', () => {
+  it('keeps the refused alert (and its claims), pauses the channel once, queues nothing new, and sends it after the resume', async () => {
+    const paused: string[] = [];
+    const errors: string[] = [];
+    const alerts = new AlertService({
+      store,
+      subscriptions,
+      feeds: { isFollowedBy: (guildId: string) => guildId === GUILD },
+      rest: rest as never,
+      log: silentLogger,
+      clock,
+      retryDelayMs: 60 * 60_000,
+      missingPermissions: () => ['Send Messages'],
+      onChannelPaused: async (pause) => void paused.push(`${pause.channelId}: ${pause.missing.join(', ')} (${pause.error})`),
+      activity: { recordPosted: async () => undefined, recordError: async (_guild, _channel, text) => void errors.push(text) },
+    });
+    services.push(alerts);
+    const send = rest.post;
+    let refusals = 0;
+    rest.post = async (route, options) => {
+      refusals++;
+      throw new DiscordAPIError({ code: 50013, message: 'Missing Permissions' }, 50013, 403, 'POST', route, options as never);
+    };
+    await alerts.handleNewItems(feedA, [story]);
+    await alerts.idle();
+    const [held] = await outbox();
+    expect(held).toMatchObject({ channelId: CHANNEL, itemId: story.id, attempts: 0 });
+    expect(await store.posted.get(`${CHANNEL}|link:${story.link}`)).toBe(`pending:${held!.key}`);
+    expect(subscriptions.pauseOf(CHANNEL)).toMatchObject({ guildId: GUILD, missing: ['Send Messages'], error: '50013 Missing Permissions' });
+    expect(paused).toEqual([`${CHANNEL}: Send Messages (50013 Missing Permissions)`]);
+    expect(errors).toHaveLength(1);
+
+    // while paused: a new matching story is not queued, a drain does not try the held one, no second notice
+    await alerts.handleNewItems(feedA, [{ ...story, id: 'wire-2', link: 'https://news.example/kyiv-2', title: 'Kyiv again' }]);
+    await alerts.drainOutbox();
+    expect((await outbox()).map((e) => e.itemId)).toEqual([story.id]);
+    expect(refusals).toBe(1);
+    expect(paused).toHaveLength(1);
+
+    // the permission is back: resume, and the held alert is posted with its own nonce
+    rest.post = send;
+    await subscriptions.resumeChannel(CHANNEL);
+    expect(await alerts.resendChannel(CHANNEL)).toBe(1);
+    await alerts.idle();
+    expect(rest.messages).toEqual([{ id: expect.any(String), channelId: CHANNEL, nonce: held!.nonce }]);
+    expect(await outbox()).toEqual([]);
+    // and matching works again
+    await alerts.handleNewItems(feedA, [{ ...story, id: 'wire-3', link: 'https://news.example/kyiv-3', title: 'Kyiv once more' }]);
+    await alerts.idle();
+    expect(rest.messages).toHaveLength(2);
   });
 });

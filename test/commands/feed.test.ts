@@ -70,7 +70,7 @@ describe('/feed status', () => {
 
   it('a feed this server does not follow is refused with the next step', async () => {
     await expect(feed('status', services({ [URL_A]: record(URL_A) }), { url: 'https://elsewhere.example/' })).rejects.toThrow(
-      new UserFacingError("This server doesn't follow \"https://elsewhere.example/\". /feed list shows the feeds it follows."),
+      new UserFacingError("This server doesn't follow \"https://elsewhere.example/\". /feeds list shows the feeds it follows."),
     );
   });
 });

@@ -82,6 +82,16 @@ describe('/subscribe with a malformed query', () => {
   });
 });
 
+describe('a misspelled field', () => {
+  it('is refused at /subscribe and /preview with the scope it likely means, and nothing is stored', async () => {
+    const subscribe = await run(ADMIN, 'subscribe', { query: 'titel:Trump' });
+    expect(subscribe.content).toBe('unknown field `titel:` at 0, did you mean `title:`? Write title:Trump; to search the words as written, quote them: "titel:Trump"');
+    expect(app.services.subscriptions.listForGuild(GUILD)).toEqual([]);
+    const preview = await run(READER, 'preview', { query: 'ukraine +sumary:drone' });
+    expect(preview.content).toBe("That query doesn't parse: unknown field `sumary:` at 9, did you mean `summary:`? Write summary:drone; to search the words as written, quote them: \"sumary:drone\"\n```\nukraine +sumary:drone\n         ^\n```");
+  });
+});
+
 describe('/why', () => {
   beforeAll(async () => {
     expect((await run(ADMIN, 'subscribe', { query: 'ukraine -football' })).content).toMatch(/Subscribed/);

@@ -145,7 +145,7 @@ function seedScenario(storeUrl: string | null, cleanup: (prefix: string) => Prom
       const reply = await run(ADMIN, 'subscribe', { query: 'North Korea' });
       expect(reply.ephemeral).toBe(true);
       expect(reply.content).toMatch(/Subscribed <#200000000000000001> to `North Korea`/);
-      const list = await run(ALICE, 'subscriptions');
+      const list = await run(ALICE, 'subscriptions', {}, 'list');
       expect(list.content.toLowerCase()).toContain('north korea');
     });
 

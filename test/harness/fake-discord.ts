@@ -30,6 +30,8 @@ export interface FakeGuildSpec {
   members: FakeMemberSpec[];
   /** the bot's guild-level permissions here; default: FakeDiscordOptions.botPermissions */
   botPermissions?: bigint;
+  /** the guild's system channel (where Discord posts join messages); default none */
+  systemChannelId?: string;
 }
 
 export interface FakeDiscordOptions {
@@ -165,6 +167,8 @@ export interface FakeDiscord {
   postUserMessage(opts: { channelId: string; userId: string; content?: string; embeds?: any[] }): FakeMessage;
   /** a user/moderator deletes a message (dispatches MESSAGE_DELETE) */
   deleteMessage(opts: { channelId: string; messageId: string }): void;
+  /** replaces a channel's permission overwrites (dispatches CHANNEL_UPDATE, as when an admin edits them) */
+  setOverwrites(channelId: string, overwrites: FakeOverwrite[]): void;
   /** creates a channel in a guild (dispatches CHANNEL_CREATE) */
   addChannel(guildId: string, channel: FakeChannelSpec): void;
   /** closes every gateway connection (default code 4000, resumable); discord.js reconnects and RESUMEs */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatQuery, parseQuery, QUERY_LIMITS, QuerySyntaxError } from '../../src/match/query.js';
+import { closestScope, editDistance, formatQuery, parseQuery, QUERY_LIMITS, queryErrorText, QuerySyntaxError } from '../../src/match/query.js';
 
 function canonical(text: string): string {
   const r = parseQuery(text);
@@ -140,5 +140,71 @@ describe('parseQuery: errors with position and hint', () => {
 
   it('reads JavaScript spellings RE2 lacks', () => {
     for (const text of ['/caf\\u00e9/', '/(?<year>\\d{4})/', '/a\\/b/']) expect(parseQuery(text).ok, text).toBe(true);
+  });
+});
+
+describe('parseQuery: a misspelled or unknown field is refused, not read as words', () => {
+  const refused: Array<[string, string, number, string | null]> = [
+    // [query, field as typed, position, suggested scope]
+    ['titel:Trump', 'titel:', 0, 'title'],
+    ['Tittle:"north korea"', 'Tittle:', 0, 'title'],
+    ['korea +sumary:missile', 'sumary:', 7, 'summary'],
+    ['korea -autor:smith', 'autor:', 7, 'author'],
+    ['catgory:politics', 'catgory:', 0, 'category'],
+    ['categroy:politics', 'categroy:', 0, 'category'],
+    ['sources:reuters', 'sources:', 0, 'source'],
+    ['sit:bbc', 'sit:', 0, 'source'],
+    // mid-phrase: the phrase stops before it, so the field is seen
+    ['north korea titel:missile', 'titel:', 12, 'title'],
+    // close to a scope even with a space after the colon
+    ['titel: trump', 'titel:', 0, 'title'],
+    ['japan, autor: smith', 'autor:', 7, 'author'],
+    // glued to a term but like no scope: refused with the way to search it literally
+    ['foo:bar', 'foo:', 0, null],
+    ['korea, https://news.example/x', 'https:', 7, null],
+  ];
+  for (const [text, field, position, suggestion] of refused)
+    it(`${JSON.stringify(text)} → unknown field ${field}${suggestion ? `, did you mean ${suggestion}:` : ''}`, () => {
+      const e = error(text);
+      expect(e.position).toBe(position);
+      if (suggestion) {
+        expect(e.message).toBe(`unknown field \`${field}\` at ${position}, did you mean \`${suggestion}:\`?`);
+        expect(e.hint).toMatch(new RegExp(`^Write ${suggestion}:`));
+      } else {
+        expect(e.message).toBe(`unknown field \`${field}\` at ${position}: Herald searches only title:, summary:, source:, author:, category:`);
+      }
+      // either way the hint says how to search the text as written, and quoting it does parse
+      const quoted = /quote them: (".*")$/.exec(e.hint)?.[1];
+      expect(quoted).toBeDefined();
+      expect(parseQuery(quoted!).ok).toBe(true);
+    });
+
+  it('one sentence pair for replies: no doubled punctuation after the question', () => {
+    const e = error('titel:Trump');
+    expect(queryErrorText(e)).toBe('unknown field `titel:` at 0, did you mean `title:`? Write title:Trump; to search the words as written, quote them: "titel:Trump"');
+    expect(queryErrorText(error('korea -'))).toMatch(/^`-` needs a word after it \(at 6\)\. write it with no space/);
+  });
+
+  it('keeps words with a colon that are no field: headlines, times, quoted text, scopes in any case', () => {
+    expect(canonical('Breaking: Trump')).toBe('breaking trump');
+    expect(canonical('Update: north korea')).toBe('update north korea');
+    expect(canonical('Note: korea')).toBe('note korea');
+    expect(canonical('summit at 10:30')).toBe('summit at 10 30');
+    expect(canonical('COVID-19:vaccine')).toBe('covid 19 vaccine');
+    expect(canonical('"titel:trump"')).toBe('titel trump');
+    expect(canonical('TITLE:trump')).toBe('title:trump');
+    expect(canonical('korea Update:')).toBe('korea update');
+  });
+
+  it('edit distance counts a swap of neighbours once; short words get one edit, longer ones two', () => {
+    expect(editDistance('titel', 'title')).toBe(1);
+    expect(editDistance('title', 'title')).toBe(0);
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+    expect(closestScope('Titel')).toBe('title');
+    expect(closestScope('summry')).toBe('summary');
+    expect(closestScope('athor')).toBe('author');
+    expect(closestScope('note')).toBeNull(); // 2 from "site", too far for four letters
+    expect(closestScope('breaking')).toBeNull();
+    expect(closestScope('categoriez')).toBe('category');
   });
 });

@@ -72,3 +72,43 @@ describe('SubscriptionService.create', () => {
     expect(term?.kind === 'phrase' && { text: term.text, words: term.words, prefix: term.prefix }).toEqual({ text: 'korea*', words: ['korea'], prefix: true });
   });
 });
+
+describe('SubscriptionService pauses', () => {
+  const item = (title: string) => ({ title, summary: '', categories: [], source: '', author: '' });
+  const matchedIds = (service: SubscriptionService, title: string) => service.matchAlternatives(item(title)).flatMap((q) => q.members).sort();
+
+  it("a paused channel's subscriptions stay listed but match nothing, across a reload, until resumed", async () => {
+    const here = await subscribe('g1', 'c1', 'Kyiv');
+    const there = await subscribe('g1', 'c2', 'Kyiv');
+    const first = await subscriptions.pauseChannel({ guildId: 'g1', channelId: 'c1', missing: ['Send Messages'], error: '50013 Missing Permissions' });
+    expect(first).toMatchObject({ created: true, pause: { channelId: 'c1', missing: ['Send Messages'], pausedAt: clock().toISOString() } });
+    // a second refusal finds it paused: the caller sends no second notice
+    expect((await subscriptions.pauseChannel({ guildId: 'g1', channelId: 'c1', missing: [], error: 'x' })).created).toBe(false);
+    expect(matchedIds(subscriptions, 'Kyiv')).toEqual([there.id]);
+    expect(subscriptions.listForChannel('c1').map((s) => s.id)).toEqual([here.id]);
+    // a subscription added while paused is paused too
+    const later = await subscribe('g1', 'c1', 'Odesa');
+    expect(matchedIds(subscriptions, 'Odesa')).toEqual([]);
+
+    const again = new SubscriptionService({ store, log: silentLogger, clock, maxPerGuild: 50 });
+    await again.load();
+    expect(again.pauseOf('c1')).toEqual(first.pause);
+    expect(again.pausedInGuild('g1').map((p) => p.channelId)).toEqual(['c1']);
+    expect(again.pausedInGuild('g2')).toEqual([]);
+    expect(matchedIds(again, 'Kyiv')).toEqual([there.id]);
+
+    expect(await again.resumeChannel('c1')).toEqual(first.pause);
+    expect(await again.resumeChannel('c1')).toBeNull();
+    expect(matchedIds(again, 'Kyiv')).toEqual([here.id, there.id].sort());
+    expect(matchedIds(again, 'Odesa')).toEqual([later.id]);
+    expect(await store.pausedChannels.get('c1')).toBeUndefined();
+  });
+
+  it('a deleted channel takes its pause with it', async () => {
+    await subscribe('g1', 'c1', 'Kyiv');
+    await subscriptions.pauseChannel({ guildId: 'g1', channelId: 'c1', missing: [], error: '50001 Missing Access' });
+    await subscriptions.removeChannel('c1');
+    expect(subscriptions.pauseOf('c1')).toBeUndefined();
+    expect(await store.pausedChannels.get('c1')).toBeUndefined();
+  });
+});

@@ -92,6 +92,7 @@ interface ChannelState {
 interface GuildState {
   id: string;
   name: string;
+  systemChannelId: string | null;
   ownerId: string;
   channelIds: string[];
   members: Map<string, MemberState>;
@@ -237,6 +238,7 @@ export class FakeDiscordServer implements FakeDiscord {
       const guild: GuildState = {
         id: g.id,
         name: g.name,
+        systemChannelId: g.systemChannelId ?? null,
         ownerId: snowflake(), // nobody we know: no member gets owner's implicit ALL permissions
         channelIds: [],
         members: new Map(),
@@ -430,7 +432,7 @@ export class FakeDiscordServer implements FakeDiscord {
       features: [],
       mfa_level: 0,
       application_id: null,
-      system_channel_id: null,
+      system_channel_id: guild.systemChannelId,
       system_channel_flags: 0,
       rules_channel_id: null,
       max_members: 500000,
@@ -1883,6 +1885,13 @@ export class FakeDiscordServer implements FakeDiscord {
     const guild = this.guilds.get(ch.guildId);
     if (guild) guild.channelIds = guild.channelIds.filter((id) => id !== channelId);
     this.dispatch(GatewayDispatchEvents.ChannelDelete, obj);
+  }
+
+  setOverwrites(channelId: string, overwrites: FakeOverwrite[]): void {
+    const ch = this.liveChannel(channelId);
+    if (!ch) throw new Error(`fake-discord: unknown channel ${channelId}`);
+    ch.overwrites = overwrites;
+    this.dispatch(GatewayDispatchEvents.ChannelUpdate, this.channelObj(ch));
   }
 
   addChannel(guildId: string, channel: FakeChannelSpec): void {
