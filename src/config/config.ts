@@ -51,6 +51,9 @@ const schema = z.object({
   MAX_FEEDS_PER_GUILD: z.coerce.number().int().min(1).max(10_000).default(50),
   MAX_REGEX_PER_GUILD: z.coerce.number().int().min(0).max(1_000).default(10),
   MAX_FEED_BYTES: z.coerce.number().int().min(10_000).max(100_000_000).default(5 * 1024 * 1024),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
 });
 
 export interface Config {
@@ -62,6 +65,10 @@ export interface Config {
   defaultFeeds: string[];
   allowPrivateAddresses: boolean;
   logLevel: string;
+  /** json or pretty; undefined: pretty on a terminal, JSON otherwise (src/log.ts). */
+  logFormat: 'json' | 'pretty' | undefined;
+  /** /metrics and /healthz on host:port when the port is set (0: any free port). Loopback by default: nothing to expose. */
+  metrics: { port: number; host: string } | null;
   limits: { subscriptionsPerGuild: number; feedsPerGuild: number; feedBytes: number; regexPerGuild: number };
   userAgent: string;
 }
@@ -93,6 +100,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     defaultFeeds: c.DEFAULT_FEEDS,
     allowPrivateAddresses: c.ALLOW_PRIVATE_ADDRESSES,
     logLevel: c.LOG_LEVEL,
+    logFormat: c.LOG_FORMAT,
+    metrics: c.METRICS_PORT === undefined ? null : { port: c.METRICS_PORT, host: c.METRICS_HOST },
     limits: { subscriptionsPerGuild: c.MAX_SUBSCRIPTIONS_PER_GUILD, feedsPerGuild: c.MAX_FEEDS_PER_GUILD, feedBytes: c.MAX_FEED_BYTES, regexPerGuild: c.MAX_REGEX_PER_GUILD },
     userAgent: `HeraldBot/0.1 (+${REPOSITORY_URL}; Discord news-alert bot)`,
   };
