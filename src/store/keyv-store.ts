@@ -408,8 +408,10 @@ export async function openKeyvBackend(url: string, namespaces: readonly string[]
             if (!data) continue;
             const expires = typeof data.expires === 'number' ? data.expires : undefined;
             if (expires !== undefined && expires <= Date.now()) continue;
-            // SQL adapters list `namespace:key`, Redis's lists the key alone
-            const key = fullKey.startsWith(`${namespace}:`) ? fullKey.slice(namespace.length + 1) : fullKey;
+            // SQL adapters list `namespace:key`, Redis's lists the key alone. keyv leaves a key that already begins
+            // with `namespace:` unprefixed, so such a row is given back whole (Herald's own keys never begin so).
+            const bare = fullKey.startsWith(`${namespace}:`) ? fullKey.slice(namespace.length + 1) : fullKey;
+            const key = bare.startsWith(`${namespace}:`) ? fullKey : bare;
             yield { key, value: data.value, expires };
           }
         },
