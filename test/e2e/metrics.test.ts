@@ -92,4 +92,17 @@ describe('metrics', () => {
     expect(noStore).toEqual({ ok: false, reason: expect.stringMatching(/store does not answer: connect ECONNREFUSED/) });
     expect((await fetch(`http://127.0.0.1:${app.metricsPort}/nope`)).status).toBe(404);
   });
+
+  it('counts a failed send under its reason, and the alert waiting in the outbox', async () => {
+    feeds.set('/l.xml', rssFeed({ title: 'Lighthouses', link: 'https://news.example/', items: [item(2), item(1), item(0)] }), { contentType: 'application/rss+xml' });
+    await app.services.poller.retry(feeds.url('/l.xml')); // back to healthy after the 503s above
+    const before = await scrape();
+    // discord.js retries a 5xx 3 times: four 503s fail the send, which stays queued for a later retry
+    discord.failNext(new RegExp(`POST /channels/${ALPHA}/messages$`), { status: 503 }, 4);
+    feeds.set('/l.xml', rssFeed({ title: 'Lighthouses', link: 'https://news.example/', items: [item(3), item(2), item(1), item(0)] }), { contentType: 'application/rss+xml' });
+    await app.pollNow();
+    const after = await scrape();
+    expect(sample(after.text, 'herald_send_failures_total', 'reason="unknown"') - sample(before.text, 'herald_send_failures_total', 'reason="unknown"')).toBe(1);
+    expect(after.text).toMatch(/^herald_outbox_depth 1$/m);
+  }, 60_000);
 });
