@@ -10,6 +10,7 @@ import { missingForAlerts, noticeChannelFor } from './discord/alert-channel.js';
 import { createDiscordClient } from './discord/client.js';
 import type { Command } from './discord/command.js';
 import { registerEvents } from './discord/events/index.js';
+import { inviteLink } from './discord/invite.js';
 import { registerCommands } from './discord/register-commands.js';
 import { createArticleSummaries } from './feeds/article/article-summaries.js';
 import { FeedService } from './feeds/follow/feed-service.js';
@@ -18,6 +19,8 @@ import { ParsePool, type Parsers } from './feeds/parse/pool.js';
 import { Poller, type CycleReport } from './feeds/poll/poller.js';
 import { cronPeriodMs, SPREAD_SHARE } from './feeds/poll/scheduler.js';
 import { silentLogger, type Logger } from './log.js';
+import { metrics, setOutboxDepthSource } from './metrics.js';
+import { heraldHealth, startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { SubscriptionService } from './match/subscription-service.js';
 import { KeyedLock } from './store/store.js';
 import { RatingService } from './ratings/rating-service.js';
@@ -56,6 +59,15 @@ export interface AppOptions {
   storeOptions?: StoreOptions;
 }
 
+/** Counting the outbox for /metrics stops here: beyond it the number only says "a lot". */
+const OUTBOX_DEPTH_CAP = 100_000;
+
+async function countEntries(entries: AsyncIterable<unknown>, cap: number): Promise<number> {
+  let n = 0;
+  for await (const _ of entries) if (++n >= cap) break;
+  return n;
+}
+
 /** Fetches members trigger (/feed add, import, retry) that run at once, across all guilds; polling has its own 32. */
 export const MEMBER_FETCH_CONCURRENCY = 8;
 
@@ -65,6 +77,8 @@ export interface App {
   /** The store the services run on: for tests and the process that owns it, never handed to commands. */
   store: Store;
   commands: Map<string, Command>;
+  /** The port /metrics and /healthz listen on, when METRICS_PORT is set. */
+  metricsPort: number | null;
   /** One poll cycle, and the sends it queued. */
   pollNow(): Promise<CycleReport>;
   stop(): Promise<void>;
@@ -140,11 +154,18 @@ export async function startApp(options: AppOptions): Promise<App> {
   registerEvents(client, { services, commands });
   client.rest.on('rateLimited', (info) => log.warn({ event: 'discord.rate_limited', route: info.route, retryAfterMs: info.retryAfter, global: info.global }, 'rate limited by Discord; waiting'));
 
+  // Served from before login, so a supervisor's probe gets an answer (503, not connected) while Herald starts.
+  let metricsServer: MetricsServer | null = null;
+  if (config.metrics) {
+    setOutboxDepthSource(() => countEntries(store.outbox.entries(), OUTBOX_DEPTH_CAP));
+    metricsServer = await startMetricsServer({ ...config.metrics, metrics, log, health: () => heraldHealth(client, store.meta) });
+  }
+
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
   try {
     await client.login(config.discordToken);
   } catch (error) {
-    await Promise.allSettled([client.destroy(), store.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close()]);
+    await Promise.allSettled([client.destroy(), store.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close(), metricsServer?.close()]);
     throw error;
   }
   await ready;
@@ -152,6 +173,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   const bodies = [...commands.values()].map((c) => c.data.toJSON());
   await registerCommands({ rest: client.rest, meta: store.meta, log, applicationId, guildId: config.guildId ?? null, apiUrl: config.discordApiUrl, bodies });
   log.info({ event: 'start', user: client.user?.tag, guilds: client.guilds.cache.size, commands: bodies.length, scope: config.guildId ? `guild ${config.guildId}` : 'global', store: store.describe }, 'Herald is running');
+  if (client.guilds.cache.size === 0) {
+    log.warn({ event: 'start.no_guilds', invite: inviteLink(applicationId) }, `Herald is in no server yet: open ${inviteLink(applicationId)} to add it to one`);
+  }
 
   // What the last run left in the outbox is sent alongside polling, not before it: a backlog (or one channel waiting
   // out a long 429) must not hold up every server's feeds.
@@ -205,8 +229,9 @@ export async function startApp(options: AppOptions): Promise<App> {
       await alerts.idle();
       await ratings.flush();
       await client.destroy();
-      await Promise.allSettled([store.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close()]);
+      await Promise.allSettled([store.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close(), metricsServer?.close()]);
+      if (metricsServer) setOutboxDepthSource(null);
       log.info({ event: 'stop' }, 'Herald stopped');
     })());
-  return { client, services, store, commands, pollNow, stop };
+  return { client, services, store, commands, metricsPort: metricsServer?.port ?? null, pollNow, stop };
 }

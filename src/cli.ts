@@ -3,8 +3,10 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CHECK_USAGE as USAGE, runCheck } from './cli/check.js';
+import { isOperatorVerb, runOperatorVerb } from './cli/operator.js';
 
 async function main(argv: string[]): Promise<number> {
+  if (isOperatorVerb(argv[0])) return runOperatorVerb(argv[0], argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: { query: { type: 'string', short: 'q' }, json: { type: 'boolean' }, render: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });

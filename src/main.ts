@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/config.js';
 import { StoreConfigError, StoreUnavailableError } from './store/store.js';
-import { createLogger } from './log.js';
+import { chooseLogFormat, createLogger } from './log.js';
 import { startApp, type App } from './app.js';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
@@ -17,7 +17,7 @@ try {
   throw error;
 }
 
-const log = createLogger(config.logLevel);
+const log = createLogger(config.logLevel, undefined, chooseLogFormat(config.logFormat, process.stdout.isTTY));
 process.on('unhandledRejection', (reason) => log.error({ event: 'unhandled_rejection', error: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));
 
 // Signals are handled from the start: one that arrives while Herald is still starting stops it once started.

@@ -41,6 +41,9 @@ const NAMESPACE_OF = {
   articles: 'articles',
 } as const satisfies Record<keyof Omit<Store, 'describe' | 'sweepExpired' | 'close'>, string>;
 
+/** Every namespace Herald stores, for tools that handle the whole store (copy-store, backup checks). */
+export const STORE_NAMESPACES: readonly string[] = Object.values(NAMESPACE_OF);
+
 /** Opens and checks the store; throws StoreUnavailableError (naming STORE_URL) when it does not answer. */
 export async function openStore(url: string, options: StoreOptions = {}): Promise<Store> {
   const backend = await openKeyvBackend(url, Object.values(NAMESPACE_OF), options);

@@ -63,4 +63,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DISCORD_TOKEN: 't', DUPLICATE_WINDOW_HOURS: '-1' })).toThrow(/DUPLICATE_WINDOW_HOURS/);
     expect(() => loadConfig({ DISCORD_TOKEN: 't', DUPLICATE_WINDOW_HOURS: 'a day' })).toThrow(/DUPLICATE_WINDOW_HOURS/);
   });
+
+  it('serves metrics only when METRICS_PORT is set, on loopback unless METRICS_HOST says otherwise', () => {
+    expect(loadConfig({ DISCORD_TOKEN: 't' }).metrics).toBeNull();
+    expect(loadConfig({ DISCORD_TOKEN: 't', METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, host: '127.0.0.1' });
+    expect(loadConfig({ DISCORD_TOKEN: 't', METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).metrics).toEqual({ port: 9464, host: '0.0.0.0' });
+    expect(() => loadConfig({ DISCORD_TOKEN: 't', METRICS_PORT: '70000' })).toThrow(/METRICS_PORT/);
+    expect(() => loadConfig({ DISCORD_TOKEN: 't', METRICS_PORT: 'nine' })).toThrow(/METRICS_PORT/);
+  });
+
+  it('takes LOG_FORMAT json or pretty, and leaves the choice to the terminal when unset', () => {
+    expect(loadConfig({ DISCORD_TOKEN: 't' }).logFormat).toBeUndefined();
+    expect(loadConfig({ DISCORD_TOKEN: 't', LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(() => loadConfig({ DISCORD_TOKEN: 't', LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT/);
+  });
 });

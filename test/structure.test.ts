@@ -3,7 +3,8 @@
 //
 // Layers, bottom → top. A module may import from its own layer or any layer below, never from one above.
 //   0 base        src/config, src/log.ts, src/errors.ts (UserFacingError), src/text (Discord markup escaping),
-//                 src/discord/rest.ts (the DiscordRest type only)
+//                 src/discord/rest.ts (the DiscordRest type only), src/metrics.ts (the Prometheus registry the
+//                 domains count into: it must sit below feeds and alerts, and it knows no domain)
 //   1 store       src/store: keys and values only; no domain, no discord.js
 //   2 feeds       src/feeds: fetch, parse, poll, follow; FeedRecord & co. and the feeds' store slice
 //   3 match       src/match: queries, the subscription index, SubscriptionRecord
@@ -12,7 +13,8 @@
 //   6 assembly    src/services.ts (what commands may use), src/repositories.ts (the typed Store over every domain)
 //   7 discord     src/discord: client, interaction router, gateway events, command registration, replies
 //   8 commands    commands/: one slash command per file (never the store: they ask services)
-//   9 entry       src/app.ts, src/main.ts, src/cli.ts, src/cli/ (one file per verb)
+//   9 entry       src/app.ts, src/main.ts, src/cli.ts, src/cli/ (one file per verb), src/metrics-server.ts (the HTTP
+//                 side of metrics: /metrics and /healthz, which looks at the gateway and the store)
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +29,8 @@ const LAYERS: Array<[prefix: string, rank: number]> = [
   // The REST slice alerts, notices and ratings send through: a type-only leaf in src/discord that the layers below
   // may name without depending on the gateway client.
   ['src/discord/rest.ts', 0],
+  // Counters the pipeline increments; served over HTTP by src/metrics-server.ts (entry layer).
+  ['src/metrics.ts', 0],
   ['src/store/', 1],
   ['src/feeds/', 2],
   ['src/match/', 3],
@@ -40,6 +44,7 @@ const LAYERS: Array<[prefix: string, rank: number]> = [
   ['src/main.ts', 9],
   ['src/cli.ts', 9],
   ['src/cli/', 9],
+  ['src/metrics-server.ts', 9],
 ];
 
 /** Domains the store layer must not know. */

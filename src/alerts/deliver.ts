@@ -2,6 +2,7 @@ import { Routes } from 'discord.js';
 import type { DiscordRest } from '../discord/rest.js';
 import type { Logger } from '../log.js';
 import type { ChannelPause } from '../match/records.js';
+import { metrics } from '../metrics.js';
 import type { SubscriptionService } from '../match/subscription-service.js';
 import type { GuildActivity } from './guild-activity.js';
 import type { AlertRecord, OutboxEntry } from './records.js';
@@ -75,6 +76,7 @@ export async function deliverOnce(deps: DeliverDeps, queued: OutboxEntry): Promi
   await store.outbox.delete(entry.key);
   log.info({ event: 'alert.posted', ...where, message: messageId, terms: entry.terms }, 'alert posted');
   await deps.activity?.recordPosted(entry.guildId);
+  metrics.alertsPosted.inc();
 
   try {
     await addRatingReactions(rest, entry.channelId, messageId);
@@ -93,6 +95,7 @@ async function sendFailed(deps: DeliverDeps, entry: OutboxEntry, error: unknown,
   const { store, log } = deps;
   const where = { guild: entry.guildId, channel: entry.channelId, feed: entry.feedUrl, item: entry.itemId };
   const failure = classifySendError(error);
+  metrics.sendFailures.inc({ reason: failure });
   const drop = async () => {
     await releaseStory(store.posted, claimKeys, entry.key);
     await store.outbox.delete(entry.key);

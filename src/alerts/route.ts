@@ -1,3 +1,4 @@
+import { metrics } from '../metrics.js';
 import type { FeedService } from '../feeds/follow/feed-service.js';
 import type { MatchableItem } from '../match/item.js';
 import type { MatchedTerm } from '../match/matched-term.js';
@@ -21,6 +22,7 @@ export interface ChannelRoute {
  * item's feed. Each channel once, however many of its subscriptions matched.
  */
 export function routeItem(deps: RouteDeps, feed: Pick<FeedRecord, 'url'>, matchable: MatchableItem): Map<string, ChannelRoute> {
+  const stopTimer = metrics.matchSeconds.startTimer();
   const byChannel = new Map<string, ChannelRoute>();
   const follows = new Map<string, boolean>();
   // a guild's regexes run only on items of feeds it follows
@@ -38,5 +40,6 @@ export function routeItem(deps: RouteDeps, feed: Pick<FeedRecord, 'url'>, matcha
       for (const term of matched.terms) if (!group.terms.some((t) => t.text === term.text)) group.terms.push(term);
     }
   }
+  stopTimer();
   return byChannel;
 }

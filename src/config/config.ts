@@ -53,6 +53,9 @@ const schema = z.object({
   MAX_REGEX_PER_GUILD: z.coerce.number().int().min(0).max(1_000).default(10),
   MAX_FEED_BYTES: z.coerce.number().int().min(10_000).max(100_000_000).default(5 * 1024 * 1024),
   DUPLICATE_WINDOW_HOURS: z.coerce.number().min(0, 'must be 0 (off) or more hours').max(24 * 30, 'must be at most 720 hours (30 days)').default(24),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
 });
 
 export interface Config {
@@ -66,6 +69,10 @@ export interface Config {
   /** Fetch a matched item's article page when the feed gives no summary (FETCH_ARTICLES). */
   fetchArticles: boolean;
   logLevel: string;
+  /** json or pretty; undefined: pretty on a terminal, JSON otherwise (src/log.ts). */
+  logFormat: 'json' | 'pretty' | undefined;
+  /** /metrics and /healthz on host:port when the port is set (0: any free port). Loopback by default: nothing to expose. */
+  metrics: { port: number; host: string } | null;
   limits: { subscriptionsPerGuild: number; feedsPerGuild: number; feedBytes: number; regexPerGuild: number };
   userAgent: string;
   /** How long the same story from another outlet is folded into a channel's first alert; 0: off. */
@@ -100,6 +107,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     allowPrivateAddresses: c.ALLOW_PRIVATE_ADDRESSES,
     fetchArticles: c.FETCH_ARTICLES,
     logLevel: c.LOG_LEVEL,
+    logFormat: c.LOG_FORMAT,
+    metrics: c.METRICS_PORT === undefined ? null : { port: c.METRICS_PORT, host: c.METRICS_HOST },
     limits: { subscriptionsPerGuild: c.MAX_SUBSCRIPTIONS_PER_GUILD, feedsPerGuild: c.MAX_FEEDS_PER_GUILD, feedBytes: c.MAX_FEED_BYTES, regexPerGuild: c.MAX_REGEX_PER_GUILD },
     duplicateWindowHours: c.DUPLICATE_WINDOW_HOURS,
     userAgent: `HeraldBot/0.1 (+${REPOSITORY_URL}; Discord news-alert bot)`,

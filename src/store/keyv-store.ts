@@ -40,12 +40,29 @@ export interface KeyvBackend {
   collection<T>(namespace: string): Collection<T>;
   /** Deletes entries whose TTL has passed (keyv only checks expiry when a key is read). Returns how many. */
   sweepExpired(): Promise<number>;
+  /**
+   * Every live entry of a namespace as stored: the stored key (long keys in their hashed form), the value and when it
+   * expires (ms since the epoch). Unlike `entries()` it deletes nothing while listing: for copying a store. Redis may
+   * list a key twice (SCAN); writing it twice is harmless, counting should dedupe.
+   */
+  dump(namespace: string): AsyncIterable<StoredEntry>;
+  /** Writes an entry as `dump` gave it (its stored key as is, its expiry kept); an expired one is skipped (false). */
+  load(namespace: string, entry: StoredEntry): Promise<boolean>;
+  /** Deletes every entry of a namespace. */
+  clear(namespace: string): Promise<void>;
   close(): Promise<void>;
   /** Where the data lives, for the start-up log line (credentials removed). */
   describe: string;
 }
 
 type Adapter = KeyvStoreAdapter | Map<string, unknown>;
+
+export interface StoredEntry {
+  key: string;
+  value: unknown;
+  /** ms since the epoch; undefined: never expires. */
+  expires: number | undefined;
+}
 
 /** What keyv's adapters don't offer, per backend: each is one statement/command on the adapter's own connection. */
 interface Driver {
@@ -367,6 +384,52 @@ export async function openKeyvBackend(url: string, namespaces: readonly string[]
           };
         },
       };
+    },
+    dump(name) {
+      const keyv = keyvs.get(name);
+      const adapter = adapters.get(name);
+      if (!keyv || !adapter) throw new StoreConfigError(`the store was not opened with a "${name}" namespace`);
+      const namespace = prefix + name;
+      const raw: AsyncIterable<[string, unknown]> =
+        adapter instanceof Map
+          ? (async function* () {
+              for (const [key, value] of [...adapter]) if (key.startsWith(`${namespace}:`)) yield [key, value] as [string, unknown];
+            })()
+          : (adapter as unknown as { iterator(ns: string): AsyncIterable<[string, unknown]> }).iterator(namespace);
+      return {
+        async *[Symbol.asyncIterator]() {
+          const it = raw[Symbol.asyncIterator]();
+          for (;;) {
+            const step = await run(`list ${name}`, () => it.next());
+            if (step.done) return;
+            const [fullKey, serialized] = step.value;
+            if (typeof serialized !== 'string') continue;
+            const data = (await keyv.deserialize!(serialized)) as { value?: unknown; expires?: unknown } | undefined;
+            if (!data) continue;
+            const expires = typeof data.expires === 'number' ? data.expires : undefined;
+            if (expires !== undefined && expires <= Date.now()) continue;
+            // SQL adapters list `namespace:key`, Redis's lists the key alone. keyv leaves a key that already begins
+            // with `namespace:` unprefixed, so such a row is given back whole (Herald's own keys never begin so).
+            const bare = fullKey.startsWith(`${namespace}:`) ? fullKey.slice(namespace.length + 1) : fullKey;
+            const key = bare.startsWith(`${namespace}:`) ? fullKey : bare;
+            yield { key, value: data.value, expires };
+          }
+        },
+      };
+    },
+    async load(name, entry) {
+      const keyv = keyvs.get(name);
+      if (!keyv) throw new StoreConfigError(`the store was not opened with a "${name}" namespace`);
+      const ttl = entry.expires === undefined ? undefined : entry.expires - Date.now();
+      if (ttl !== undefined && ttl <= 0) return false;
+      // a stored key is at most MAX_PLAIN_KEY long, so keyv stores it unchanged: hashed keys stay the same hash
+      await run(`write ${name}`, () => keyv.set(entry.key, entry.value, ttl));
+      return true;
+    },
+    async clear(name) {
+      const keyv = keyvs.get(name);
+      if (!keyv) throw new StoreConfigError(`the store was not opened with a "${name}" namespace`);
+      await run(`clear ${name}`, () => keyv.clear());
     },
     async sweepExpired() {
       const now = Date.now();

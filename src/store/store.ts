@@ -1,6 +1,6 @@
 // The store layer knows keys and values only: which namespaces exist and what their values mean is decided above
 // the domains (src/repositories.ts), each record type beside the module that owns it.
-export type { Collection, KeyvBackend, KeyvBackendOptions as StoreOptions } from './keyv-store.js';
+export type { Collection, KeyvBackend, KeyvBackendOptions as StoreOptions, StoredEntry } from './keyv-store.js';
 export { openKeyvBackend } from './keyv-store.js';
 export { StoreConfigError, StoreUnavailableError } from './errors.js';
 

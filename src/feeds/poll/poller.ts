@@ -3,6 +3,7 @@ import type { Logger } from '../../log.js';
 import type { FeedRecord, FeedStore } from '../records.js';
 import { KeyedLock, StoreUnavailableError } from '../../store/store.js';
 import { FetchError } from '../fetch/fetch-error.js';
+import { metrics } from '../../metrics.js';
 import type { Fetcher } from '../fetch/fetcher.js';
 import { blankFeedRecord } from '../feed-record.js';
 import { commitIngested, ingest } from '../ingest.js';
@@ -124,6 +125,8 @@ export class Poller {
         ({ outcome, newItems }) => {
           report.outcomes[outcome]++;
           report.newItems += newItems;
+          metrics.polls.inc({ outcome });
+          if (newItems) metrics.items.inc(newItems);
         },
         (error: unknown) => {
           // Only the store failing gets here (pollFeed turns feed problems into outcomes): not the feed's fault, so
@@ -231,6 +234,7 @@ export class Poller {
   private async failed(url: string, record: FeedRecord | undefined, now: Date, error: unknown): Promise<PollResult> {
     const { store, log } = this.deps;
     const reason = error instanceof Error ? error.message : String(error);
+    metrics.fetchErrors.inc({ kind: error instanceof FetchError ? error.code : error instanceof BodyParseFailure ? 'parse' : 'other' });
     const failures = (record?.consecutiveFailures ?? 0) + 1;
     const base = record ?? blankFeedRecord(url, null, null, now);
     const firstFailureAt = base.firstFailureAt ?? now.toISOString();
