@@ -40,6 +40,8 @@ async function countKeys(backend: KeyvBackend, namespace: string): Promise<numbe
 }
 
 const BAR_WIDTH = 30;
+/** Writes to the target at once. */
+const WRITES_IN_FLIGHT = 32;
 
 /** `[#########.....]  62%  1240/2000  seen`: one redrawn line on a terminal. */
 export function progressBar(done: number, total: number, label: string): string {
@@ -102,16 +104,25 @@ async function copy(source: KeyvBackend, target: KeyvBackend, options: CopyStore
   const copied = new Map<string, number>();
   for (const namespace of STORE_NAMESPACES) {
     const keys = new Set<string>();
+    // a few writes in flight: a network store answers each after a round trip
+    const inFlight = new Set<Promise<void>>();
     for await (const entry of source.dump(namespace)) {
       if (keys.has(entry.key)) continue;
-      if (!(await target.load(namespace, entry))) continue; // expired since it was listed
       keys.add(entry.key);
-      done++;
-      if (progress.isTTY && (done - lastDraw >= 50 || done === total)) {
-        lastDraw = done;
-        progress.write(`\r${progressBar(done, total, namespace)}`);
-      }
+      const write = target.load(namespace, entry).then((stored) => {
+        if (!stored) keys.delete(entry.key); // expired since it was listed
+        else done++;
+        if (progress.isTTY && (done - lastDraw >= 50 || done === total)) {
+          lastDraw = done;
+          progress.write(`\r${progressBar(done, total, namespace)}`);
+        }
+      });
+      const tracked = write.finally(() => inFlight.delete(tracked));
+      void tracked.catch(() => undefined); // reported by the race or the final wait, never as an unhandled rejection
+      inFlight.add(tracked);
+      if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
     copied.set(namespace, keys.size);
     if (progress.isTTY) progress.write(`\r${progressBar(done, total, namespace)}`);
     else progress.write(`${namespace}: ${keys.size} copied (${done}/${total})\n`);
