@@ -1647,7 +1647,7 @@ export class FakeDiscordServer implements FakeDiscord {
       settle: () => undefined,
       fail: () => undefined,
     };
-    const timeoutMs = o.timeoutMs ?? 5000;
+    const timeoutMs = o.timeoutMs ?? 20_000;
     const timer = setTimeout(() => {
       const sessions = this.connectedSessions();
       st.fail(
@@ -1803,7 +1803,7 @@ export class FakeDiscordServer implements FakeDiscord {
     return `channel has ${ms.length} message(s): ` + ms.slice(-5).map((m) => JSON.stringify({ id: m.id, content: m.content.slice(0, 80), embeds: m.embeds.length, edited: m.editedCount })).join(', ');
   }
 
-  waitForMessage(channelId: string, predicate: (m: FakeMessage) => boolean = () => true, timeoutMs = 5000): Promise<FakeMessage> {
+  waitForMessage(channelId: string, predicate: (m: FakeMessage) => boolean = () => true, timeoutMs = 20_000): Promise<FakeMessage> {
     const found = this.messages(channelId).find(predicate);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
@@ -1821,7 +1821,7 @@ export class FakeDiscordServer implements FakeDiscord {
     });
   }
 
-  waitForEdit(channelId: string, messageId: string, predicate: (m: FakeMessage) => boolean, timeoutMs = 5000): Promise<FakeMessage> {
+  waitForEdit(channelId: string, messageId: string, predicate: (m: FakeMessage) => boolean, timeoutMs = 20_000): Promise<FakeMessage> {
     const rec = this.findMessage(channelId, messageId);
     if (rec && predicate(rec.msg)) return Promise.resolve(rec.msg);
     return new Promise((resolve, reject) => {
