@@ -58,7 +58,8 @@ export interface HeadlineShingles {
   words: Set<string>;
   /** Adjacent-word 2-shingles. */
   pairs: Set<string>;
-  numbers: Set<string>;
+  /** Its numbers with repeats ("1-1" is two ones), sorted. */
+  numbers: string[];
   /** Words written with a capital inside the sentence (empty for Title Case headlines). */
   names: Set<string>;
   /** The DIRECTION_GROUPS its words fall in. */
@@ -146,7 +147,7 @@ export function headlineShingles(headline: string): HeadlineShingles {
   const tokens = all.map((t) => t.text);
   const pairs = new Set<string>();
   for (let i = 0; i + 1 < tokens.length; i++) pairs.add(`${tokens[i]} ${tokens[i + 1]}`);
-  return { words: new Set(tokens), pairs, numbers: new Set(tokens.filter((t) => /^\d/.test(t))), names: new Set(all.filter((t) => t.name).map((t) => t.text)), directions: directions(tokens) };
+  return { words: new Set(tokens), pairs, numbers: tokens.filter((t) => /^\d/.test(t)).sort(), names: new Set(all.filter((t) => t.name).map((t) => t.text)), directions: directions(tokens) };
 }
 
 /** Each side has something the other lacks. */
@@ -157,6 +158,27 @@ function eachHasOwn<T>(a: Set<T>, b: Set<T>): boolean {
 function hasOwn<T>(a: Set<T>, b: Set<T>): boolean {
   for (const x of a) if (!b.has(x)) return true;
   return false;
+}
+
+/** Each sorted list has a number (counting repeats: "1-1" against "2-1") the other lacks. */
+function eachHasOwnNumber(a: readonly string[], b: readonly string[]): boolean {
+  let aOwn = false;
+  let bOwn = false;
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      i++;
+      j++;
+    } else if (a[i]! < b[j]!) {
+      aOwn = true;
+      i++;
+    } else {
+      bOwn = true;
+      j++;
+    }
+  }
+  return (aOwn || i < a.length) && (bOwn || j < b.length);
 }
 
 /** The direction groups a headline's words fall in. */
@@ -171,7 +193,7 @@ function directions(words: readonly string[]): Set<number> {
 /** Why two headlines are kept apart whatever their overlap, or null. */
 export function contradiction(a: HeadlineShingles, b: HeadlineShingles): 'numbers' | 'direction' | 'names' | null {
   // "5-0" and "1-1", "$1 trillion" and "$3 trillion", Category 4 and Category 3: other events.
-  if (a.numbers.size > 0 && b.numbers.size > 0 && eachHasOwn(a.numbers, b.numbers)) return 'numbers';
+  if (a.numbers.length > 0 && b.numbers.length > 0 && eachHasOwnNumber(a.numbers, b.numbers)) return 'numbers';
   // "holds rates" and "raises rates": another decision.
   if (a.directions.size > 0 && b.directions.size > 0 && eachHasOwn(a.directions, b.directions)) return 'direction';
   // "Israel and Hamas agree…" and "Israel and Hezbollah agree…": each names someone the other doesn't.

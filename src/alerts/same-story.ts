@@ -35,6 +35,9 @@ export type Admission =
   /** The same story from another outlet, now listed on the first alert. */
   | { kind: 'same_story'; first: RecentHeadline };
 
+/** Dropped first alerts skipped while looking for a live one (a channel whose sends are all refused stops early). */
+const MAX_DEAD_ROUNDS = 3;
+
 export class SameStoryTracker {
   /** One decision at a time per channel: two outlets' versions arriving together make one post, not two. */
   private readonly channelLock = new KeyedLock();
@@ -50,13 +53,25 @@ export class SameStoryTracker {
     if (windowMs <= 0) return enqueue().then((queued) => ({ kind: queued ? 'queued' : 'already_queued' }));
     return this.channelLock.run(entry.channelId, async () => {
       const now = clock();
-      const list = await store.headlines.get(entry.channelId);
-      const first = findSameStory(list, entry.title, now, windowMs);
-      if (list && first && first.outboxKey !== entry.key) {
+      let list = await store.headlines.get(entry.channelId);
+      // A first alert that was dropped (Herald may not post there, Discord refused it) carries nothing: it is forgotten,
+      // so the story is not lost with it. Bounded: past a few dropped ones, the alert is simply queued.
+      let first: RecentHeadline | null = null;
+      for (let round = 0; list && round < MAX_DEAD_ROUNDS; round++) {
+        const candidate = findSameStory(list, entry.title, now, windowMs);
+        if (!candidate || candidate.outboxKey === entry.key) break;
+        if (await this.alive(entry.channelId, candidate)) {
+          first = candidate;
+          break;
+        }
+        list = { headlines: list.headlines.filter((h) => h.outboxKey !== candidate.outboxKey) };
+      }
+      if (list && first) {
         if (first.feedUrl === reporter.feedUrl) return { kind: 'same_outlet', first };
         const updated = withReporter(list, first.outboxKey, reporter);
         await store.headlines.set(entry.channelId, updated, windowMs);
-        return { kind: 'same_story', first: updated.headlines.find((h) => h.outboxKey === first.outboxKey) ?? first };
+        const outboxKey = first.outboxKey;
+        return { kind: 'same_story', first: updated.headlines.find((h) => h.outboxKey === outboxKey) ?? first };
       }
       // Queued first, remembered second: a crash between the two risks a duplicate post, never a lost alert.
       if (!(await enqueue())) return { kind: 'already_queued' };
@@ -69,10 +84,21 @@ export class SameStoryTracker {
           at: now.toISOString(),
           reportedBy: [],
         };
-        await store.headlines.set(entry.channelId, withHeadline(list, headline, now, windowMs), windowMs);
+        try {
+          await store.headlines.set(entry.channelId, withHeadline(list, headline, now, windowMs), windowMs);
+        } catch (error) {
+          // the alert is queued and must still be sent; only its later duplicates go unnoticed
+          this.deps.log.warn({ event: 'alert.headline_unsaved', guild: entry.guildId, channel: entry.channelId, feed: entry.feedUrl, item: entry.itemId, error: describe(error) }, 'could not remember this headline; the same story from another outlet may be posted again');
+        }
       }
       return { kind: 'queued' };
     });
+  }
+
+  /** True while the alert behind a headline is queued, being sent or posted. */
+  private async alive(channelId: string, headline: RecentHeadline): Promise<boolean> {
+    if (await this.deps.store.outbox.get(headline.outboxKey)) return true;
+    return (await postedMessage(this.deps.store.posted, headline.storyKeys.map((key) => postedKey(channelId, key)))) !== undefined;
   }
 
   /** After an alert's send settled: outlets recorded while it was still queued are shown now. */

@@ -108,6 +108,8 @@ describe('what keeps two stories apart', () => {
 
   it('different numbers on both sides', () => {
     expect(why('Lakers beat Celtics 114-105', 'Lakers beat Celtics 121-114')).toBe('numbers');
+    expect(why('Arsenal 1-1 Chelsea: late equaliser', 'Arsenal 2-1 Chelsea: late winner')).toBe('numbers'); // repeats count
+    expect(why('Report 1-1: alpha update from the desk', 'Report 1-7: alpha update from the desk')).toBe('numbers');
     // one side adding a number is not a contradiction
     expect(why('Liz Truss resigns as prime minister', 'Liz Truss resigns as prime minister after 45 days')).toBeNull();
   });

@@ -1,7 +1,7 @@
 // One post per story across outlets: the same story from another feed within the window is not posted again in a
 // channel; the outlet is listed on the first alert by editing it. Real AlertService, RatingService,
 // SubscriptionService and store (memory://); Discord is a small fake `rest` that records posts and edits.
-import { Routes, type APIEmbed } from 'discord.js';
+import { DiscordAPIError, Routes, type APIEmbed } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlertService } from '../../src/alerts/alert-service.js';
 import { ALSO_REPORTED_BY } from '../../src/alerts/also-reported-by.js';
@@ -37,11 +37,17 @@ class FakeRest {
   readonly messages = new Map<string, { channelId: string; embeds: APIEmbed[] }>();
   readonly edits: Array<{ messageId: string; embeds: APIEmbed[] }> = [];
   failPosts = 0;
+  /** The next posts are refused for good (a 400: the alert is dropped). */
+  refusePosts = 0;
   failEdits = 0;
   /** When set, the next edit waits for it before it lands. */
   holdNextEdit: Promise<void> | null = null;
 
   post = async (route: string, options: { body: { embeds: APIEmbed[] } }) => {
+    if (this.refusePosts > 0) {
+      this.refusePosts--;
+      throw new DiscordAPIError({ code: 50035, message: 'Invalid Form Body' }, 50035, 400, 'POST', route, {});
+    }
     if (this.failPosts > 0) {
       this.failPosts--;
       throw new Error('503 Service Unavailable');
@@ -166,6 +172,29 @@ describe('the same story from another outlet', () => {
     await alerts.drainOutbox(); // the retry
     expect(posted()).toHaveLength(1);
     expect(fieldOf(posted()[0]!.embeds, ALSO_REPORTED_BY)).toContain('Reuters World');
+  });
+
+  it('is posted when the first alert was dropped (a story is never lost with it)', async () => {
+    rest.refusePosts = 1;
+    await deliver(bbc, missileBbc);
+    expect(posted()).toHaveLength(0);
+    expect(await store.outbox.get(`${CHANNEL}|link:${missileBbc.link}`)).toBeUndefined(); // dropped, not queued
+    await deliver(reuters, missileReuters);
+    expect(posted()).toHaveLength(1);
+    expect(posted()[0]!.embeds[0]!.url).toBe(missileReuters.link);
+  });
+
+  it('is still sent when its headline cannot be remembered (only its later duplicates go unnoticed)', async () => {
+    const set = store.headlines.set.bind(store.headlines);
+    store.headlines.set = async () => {
+      throw new Error('store down for headlines');
+    };
+    try {
+      await deliver(bbc, missileBbc);
+    } finally {
+      store.headlines.set = set;
+    }
+    expect(posted()).toHaveLength(1);
   });
 
   it('is posted again once the window has passed', async () => {
