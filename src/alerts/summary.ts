@@ -58,7 +58,7 @@ function dropRepeatedHeadline(text: string, title: string): string {
   if (!m) return text;
   // Map the cut back onto the original text (the comparable form only changes case, quotes and spacing).
   const words = (t + m[0]).trim().split(' ').length;
-  const cut = new RegExp(`^(?:\\s*\\S+){${words}}\\s*`).exec(text);
+  const cut = new RegExp(`^(?:\\s*\\S+(?!\\S)){${words}}\\s*`).exec(text); // whole words: no backtracking into them
   const rest = cut ? text.slice(cut[0].length) : '';
   // After a colon or dash a lower-case word continues the headline's sentence: keep it whole.
   if (!/^[.!?…]/.test(m[0]) && /^\s*\p{Ll}/u.test(rest)) return text;
