@@ -16,7 +16,8 @@ const ENDS_IN_HAN_OR_KANA = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakan
  * ("…, ", "… –") or the next begins in lower case: that is one sentence broken across lines.
  */
 export function joinBlocks(text: string): string {
-  let out = '';
+  const parts: string[] = [];
+  let prev = '';
   let dropped = false; // an empty line: a block was dropped here (boilerplate), so the two sides do not join
   for (const raw of text.split('\n')) {
     const line = raw.replace(/\s+/g, ' ').trim();
@@ -24,12 +25,15 @@ export function joinBlocks(text: string): string {
       dropped = true;
       continue;
     }
-    if (!out) out = line;
-    else if (ENDS_SENTENCE.test(out) || (!dropped && (ENDS_OPEN.test(out) || /^\p{Ll}/u.test(line)))) out += ` ${line}`;
-    else out += ENDS_IN_HAN_OR_KANA.test(out) ? `。${line}` : `. ${line}`;
+    if (prev) {
+      if (ENDS_SENTENCE.test(prev) || (!dropped && (ENDS_OPEN.test(prev) || /^\p{Ll}/u.test(line)))) parts.push(' ');
+      else parts.push(ENDS_IN_HAN_OR_KANA.test(prev) ? '。' : '. ');
+    }
+    parts.push(line);
+    prev = line;
     dropped = false;
   }
-  return out;
+  return parts.join('');
 }
 
 /** The headline's words, compared without case, spacing or quote style. */
@@ -54,7 +58,7 @@ function dropRepeatedHeadline(text: string, title: string): string {
   if (!m) return text;
   // Map the cut back onto the original text (the comparable form only changes case, quotes and spacing).
   const words = (t + m[0]).trim().split(' ').length;
-  const cut = new RegExp(`^(?:\\s*\\S+){${words}}\\s*`).exec(text);
+  const cut = new RegExp(`^(?:\\s*\\S+(?!\\S)){${words}}\\s*`).exec(text); // whole words: no backtracking into them
   const rest = cut ? text.slice(cut[0].length) : '';
   // After a colon or dash a lower-case word continues the headline's sentence: keep it whole.
   if (!/^[.!?…]/.test(m[0]) && /^\s*\p{Ll}/u.test(rest)) return text;

@@ -68,3 +68,12 @@ describe('joinBlocks', () => {
     expect(summarize(text, { max: 400 })).toBe(`${'Word '.repeat(60).trim()}.`);
   });
 });
+
+describe('summarize on hostile input', () => {
+  it('a 2,000-character headline repeated by a text of one long word stays quick and whole', () => {
+    const title = 'a '.repeat(1000).trim();
+    const text = `${title}. ${'b'.repeat(50_000)}`;
+    // a regex that could backtrack into words would not finish within the test's timeout
+    expect(summarize(text, { title }).startsWith('bbbb')).toBe(true);
+  });
+});

@@ -87,7 +87,10 @@ function attrString(a: unknown): string {
 
 const VOID = new Set(['br', 'img', 'hr', 'input', 'meta', 'link', 'source', 'wbr', 'area', 'col', 'embed']);
 
-/** Serialises an xml2js-shaped element's children back to markup (order of mixed content is approximate). */
+/**
+ * Serialises an xml2js-shaped element's children back to markup. Order of mixed content is approximate (text first):
+ * only for what xml.ts wrapMixedContent leaves as elements, such as a text element nested in one of its own name.
+ */
 function markupOf(v: unknown, depth = 0): string {
   if (v === undefined || v === null) return '';
   if (typeof v !== 'object') return escapeHtml(String(v));

@@ -107,12 +107,6 @@ export function firstImgSrc(html: string): string | null {
   return null;
 }
 
-/** Strips tags (for titles carried as HTML). */
-export function stripTags(s: string): string {
-  if (s.indexOf('<') === -1) return s;
-  return s.replace(/<[^>]*>/g, '');
-}
-
 // ---------------------------------------------------------------------------------------------
 // Dates
 

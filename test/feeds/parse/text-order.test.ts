@@ -57,13 +57,10 @@ describe('reading order through both XML back-ends', () => {
     expect(wrapMixedContent(xml)).toBe(xml);
   });
 
-  it('wrapping is linear: 100,000 unclosed <description> openers are looked at once', () => {
+  it('100,000 unclosed <description> openers are left as they are, each looked at once', () => {
     const xml = rss('<title>x</title>') + '<description><b>'.repeat(100_000);
-    const t0 = process.hrtime.bigint();
-    const out = wrapMixedContent(xml);
-    expect(out).toBe(xml); // nothing to wrap: no element has its end
-    // proportional work is what matters; a generous bound only guards against a quadratic rescan (minutes)
-    expect(Number(process.hrtime.bigint() - t0) / 1e9).toBeLessThan(20);
+    // nothing to wrap: no element has its end (a rescan per opener would not finish within the test's timeout)
+    expect(wrapMixedContent(xml)).toBe(xml);
   });
 });
 
