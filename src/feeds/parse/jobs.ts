@@ -5,7 +5,7 @@ import { discoverFeedLinks, type DiscoveredFeed } from './discover.js';
 import { parseOpml, type OpmlParseResult } from './opml.js';
 import { FeedParseError, parseFeed, type FeedParseErrorCode, type ParseResult } from './feed.js';
 import type { ParsedFeed } from '../types.js';
-import type { ArticleExtract } from '../article/extract.js';
+import { extractArticle, type ArticleExtract } from '../article/extract.js';
 import { decodeFeedBytes } from './decode.js';
 
 export type ParseJob =
@@ -67,11 +67,8 @@ export async function runParseJob(job: ParseJob): Promise<ParseJobResult> {
       return { kind: 'discover', feeds: discoverFeedLinks(text(job.body), job.url) };
     case 'opml':
       return { kind: 'opml', result: parseOpml(text(job.body)) };
-    case 'article': {
-      // loaded on the first article: a worker that only parses feeds boots without Readability and linkedom
-      const { extractArticle } = await import('../article/extract.js');
+    case 'article':
       // decodeFeedBytes honours the Content-Type charset and <meta charset>, as for feeds
       return { kind: 'article', result: extractArticle(decodeFeedBytes(job.body, job.contentType).text, job.url, { maxChars: job.maxChars }) };
-    }
   }
 }
