@@ -15,11 +15,13 @@ const MONTHS =
 const WEEKDAYS = 'Mon(?:day)?|Tue(?:s(?:day)?)?|Wed(?:nesday)?|Thu(?:rs(?:day)?)?|Fri(?:day)?|Sat(?:urday)?|Sun(?:day)?';
 
 /** A clock time: "12:01", "10.52 BST", "1:39 PM ET". */
-const CLOCK = `\\d{1,2}[:.]\\d{2}(?:[:.]\\d{2})?\\s*(?:[ap]\\.?m\\.?)?(?:\\s*(?:${TIME_ZONES})\\b)?`;
+// No pattern here ends in optional space or comma: the separators between parts take those, so a run of stamps has
+// one parse only (two ways to take each space would make a long run take exponential time).
+const CLOCK = `\\d{1,2}[:.]\\d{2}(?:[:.]\\d{2})?(?:\\s*[ap]\\.?m\\.?)?(?:\\s*(?:${TIME_ZONES})\\b)?`;
 /** A clock time that cannot be a number in a sentence ("12.50 euros"): it has am/pm or a zone. */
 const CLOCK_STRICT = `\\d{1,2}[:.]\\d{2}\\s*(?:[ap]\\.?m\\.?(?:\\s*(?:${TIME_ZONES})\\b)?|(?:${TIME_ZONES})\\b)`;
 /** A date: "Feb. 23, 2015", "22 Dec, 2016", "Monday 1 November 2021", "2016-10-14", "2016年10月14日". */
-const DATE = `(?:(?:${WEEKDAYS}),?\\s+)?(?:(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?,?(?:\\s+\\d{4})?|\\d{1,2}(?:st|nd|rd|th)?\\.?\\s+(?:${MONTHS})\\.?,?(?:\\s+\\d{4})?|\\d{4}-\\d{2}-\\d{2}|\\d{1,2}/\\d{1,2}/\\d{2,4}|\\d{4}年\\d{1,2}月\\d{1,2}日)`;
+const DATE = `(?:(?:${WEEKDAYS}),?\\s+)?(?:(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?(?:,?\\s+\\d{4})?|\\d{1,2}(?:st|nd|rd|th)?\\.?\\s+(?:${MONTHS})\\.?(?:,?\\s+\\d{4})?|\\d{4}-\\d{2}-\\d{2}|\\d{1,2}/\\d{1,2}/\\d{2,4}|\\d{4}年\\d{1,2}月\\d{1,2}日)`;
 const STAMP_WORDS = '(?:updated|published|posted|last updated|last modified|modified|aktualisiert|mis à jour|publié le|actualizado)';
 const STAMP_PARTS = `(?:(?:${DATE}|${CLOCK})[\\s,]*)`;
 
@@ -38,7 +40,7 @@ const TIMESTAMP_PREFIX = new RegExp(
 const TIMESTAMP_ANYWHERE = new RegExp(`(?:^|[\\s(])(?:${STAMP_WORDS}\\s*:?\\s*)?\\d{1,2}[:.]\\d{2}\\s*(?:[ap]\\.?m\\.?\\s*)?(?:${TIME_ZONES})\\b|\\b${STAMP_WORDS}\\s*:?\\s*(?:${DATE}|${CLOCK})`, 'iu');
 
 /** "By Jane Doe", "BY TMZ STAFF", "Von Max Muster", "Par …", "Por …", "Text: …". */
-const BYLINE_PREFIX = /^(?:by|von|par|por|di|door|av|af|autor(?:in)?|author|written by|words by|text)\s*:?\s+(?:[\p{Lu}][\p{L}'’.-]*\.?\s*){1,4}(?:(?:and|&|und|et|y)\s+(?:[\p{Lu}][\p{L}'’.-]*\.?\s*){1,3})?(?:,\s*[\p{L}\s]{2,40}?(?=\s|$))?/u;
+const BYLINE_PREFIX = /^(?:by|von|par|por|di|door|av|af|autor(?:in)?|author|written by|words by|text)\s*:?\s+(?:\p{Lu}[\p{L}'’.-]*(?:\s+|(?=,)|$)){1,4}(?:(?:and|&|und|et|y)\s+(?:\p{Lu}[\p{L}'’.-]*(?:\s+|(?=,)|$)){1,3})?(?:,\s*[\p{L}\s]{2,40}?(?=\s|$))?/u;
 /** "BY TMZ STAFF", "By Times Staff Writers": capitalised, so "By the staff of the hospital…" stays. */
 const BYLINE_STAFF = /^(?:BY|By)\s+\p{Lu}[\p{L}\s&.'’-]{1,60}?\s(?:STAFF|Staff|REPORTERS?|Reporters?|WRITERS?|Writers?|CORRESPONDENTS?|Correspondents?|WIRE|Wire)\b(?:\s+(?:WRITERS?|Writers?|REPORTERS?|Reporters?))?/u;
 
@@ -72,8 +74,9 @@ const BRACKETED = /^\[[^\]]*\]$/;
 
 /** Menus glued together by extraction: "Watch LiveBritish Broadcasting CorporationHomeNewsSport…". */
 function isGluedNavigation(text: string): boolean {
-  const glued = text.match(/\p{Ll}\p{Lu}/gu)?.length ?? 0;
-  const words = text.split(/\s+/).length;
+  const head = text.slice(0, 2 * FURNITURE_MAX_CHARS);
+  const glued = head.match(/\p{Ll}\p{Lu}/gu)?.length ?? 0;
+  const words = head.split(/\s+/).length;
   return glued >= 3 && glued * 4 >= words;
 }
 
@@ -81,11 +84,15 @@ const TERMINAL = /[.!?。！？…]["”'’»)\]]?$/u;
 const SENTENCE_END = /[.。]["”'’»)\]]?$/u;
 const wordSegmenter = new Intl.Segmenter('en', { granularity: 'word' });
 
-export function wordCount(text: string): number {
+/** Words in `text`, counted up to `limit` (every caller compares with a small number). */
+export function wordCount(text: string, limit = 64): number {
   let n = 0;
-  for (const { isWordLike } of wordSegmenter.segment(text.slice(0, 4000))) if (isWordLike) n++;
+  for (const { isWordLike } of wordSegmenter.segment(text.slice(0, 2000))) if (isWordLike && ++n >= limit) break;
   return n;
 }
+
+/** Furniture is short: the patterns run on at most this much text, so no block, however long, makes them slow. */
+const FURNITURE_MAX_CHARS = 300;
 
 export type FurnitureKind = 'timestamp' | 'byline' | 'credit' | 'label' | 'navigation' | 'chrome';
 
@@ -94,6 +101,7 @@ export function furnitureKind(text: string): FurnitureKind | null {
   const t = text.trim();
   if (!t) return 'chrome';
   if (isGluedNavigation(t)) return 'navigation';
+  if (t.length > FURNITURE_MAX_CHARS) return null;
   if (TIMESTAMP_BLOCK.test(t)) return 'timestamp';
   const words = wordCount(t);
   // the keyword in any case ("By", "BY"), the names capitalised: "by the river" is not a byline
@@ -110,7 +118,7 @@ export function furnitureKind(text: string): FurnitureKind | null {
 
 /** Furniture anywhere in a sentence, for checking a finished summary: timestamps, bylines, chrome, glued menus. */
 export function furnitureIn(sentence: string): FurnitureKind | null {
-  const t = sentence.trim();
+  const t = sentence.trim().slice(0, 2 * FURNITURE_MAX_CHARS);
   if (isGluedNavigation(t)) return 'navigation';
   if (TIMESTAMP_ANYWHERE.test(t)) return 'timestamp';
   if (BYLINE_STAFF.test(t) || /^(?:by|von|par|por)\s+\p{Lu}[\p{L}.'’-]+(?:\s+\p{Lu}[\p{L}.'’-]+){0,3}\s*$/u.test(t)) return 'byline';
@@ -122,7 +130,10 @@ export function furnitureIn(sentence: string): FurnitureKind | null {
 
 /** The story's first block with the furniture in front of it removed ("1:39 PM ET …", "BY TMZ STAFF EXCLUSIVE …"). */
 export function stripLeadingFurniture(text: string): string {
-  let t = text.trim();
+  const whole = text.trim();
+  // the furniture is in the head; the patterns see only that, and the rest is put back
+  let t = whole.slice(0, FURNITURE_MAX_CHARS);
+  const tail = whole.slice(FURNITURE_MAX_CHARS);
   // bounded: each pass removes a non-empty prefix, and a lead has only so many labels in front of it
   for (let pass = 0; pass < 8; pass++) {
     const before = t;
@@ -136,7 +147,7 @@ export function stripLeadingFurniture(text: string): string {
     t = t.trim();
     if (t === before) break;
   }
-  return t;
+  return tail ? `${t}${tail}`.trim() : t;
 }
 
 /** "Photo Photo" in front of a capitalised sentence is a credit; "Photos of the crash show…" is the story. */
@@ -164,7 +175,8 @@ export function leadText(blocks: readonly ArticleBlock[], maxChars: number): str
   let length = 0;
   let fallback = '';
   for (const block of blocks.slice(0, 200)) {
-    let text = block.text.replace(/\s+/g, ' ').trim();
+    // the summary keeps a few sentences: a longer block is cut here, before any pattern looks at it
+    let text = block.text.slice(0, 4 * maxChars).replace(/\s+/g, ' ').trim();
     // CNN sets its first sentence as an <h2>: a "heading" that is a long sentence with a full stop is prose
     if (block.heading && !(SENTENCE_END.test(text) && wordCount(text) >= 12)) {
       if (parts.length) break; // the next section: the lead is done

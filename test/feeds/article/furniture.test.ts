@@ -76,6 +76,16 @@ describe('page furniture in front of the story', () => {
   });
 });
 
+describe('hostile text', () => {
+  it('runs of stamps, names and separators finish (each pattern has one parse; a backtracking one would hang here)', () => {
+    for (const text of ['12:34 '.repeat(60) + 'x', 'May 5, '.repeat(60) + 'x', '22 Dec, 2016 '.repeat(40) + '!', 'By Aa '.repeat(100), 'By ' + 'ABCDEFGH'.repeat(40), ', '.repeat(2000) + 'x']) {
+      expect(typeof furnitureKind(text)).not.toBe('undefined');
+      expect(stripLeadingFurniture(text).length).toBeLessThanOrEqual(text.length);
+      expect(typeof leadText(Array.from({ length: 20 }, () => ({ text })), 400)).toBe('string');
+    }
+  });
+});
+
 describe('extractArticle on a page with navigation around the story', () => {
   const page = `<!doctype html><html><head><title>Storm</title>
     <meta property="og:image" content="/images/storm.jpg"><meta name="twitter:image" content="https://cdn.example/t.jpg"></head>
