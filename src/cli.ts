@@ -9,7 +9,7 @@ async function main(argv: string[]): Promise<number> {
   if (isOperatorVerb(argv[0])) return runOperatorVerb(argv[0], argv.slice(1));
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { query: { type: 'string', short: 'q' }, json: { type: 'boolean' }, render: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { query: { type: 'string', short: 'q' }, json: { type: 'boolean' }, render: { type: 'boolean' }, 'no-articles': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`);
     return 2;
@@ -20,9 +20,10 @@ async function main(argv: string[]): Promise<number> {
     return parsed.values.help ? 0 : 2;
   }
   const allow = /^(1|true|yes)$/i.test(process.env.ALLOW_PRIVATE_ADDRESSES ?? '');
+  const articles = !parsed.values['no-articles'] && !/^(0|false|no)$/i.test(process.env.FETCH_ARTICLES?.trim() ?? '');
   endQuietlyOnClosedPipe();
   return runCheck(
-    { target, query: parsed.values.query, json: parsed.values.json, render: parsed.values.render, ansi: process.stdout.isTTY === true, allowPrivateAddresses: allow },
+    { target, query: parsed.values.query, json: parsed.values.json, render: parsed.values.render, articles, ansi: process.stdout.isTTY === true, allowPrivateAddresses: allow },
     (line) => void process.stdout.write(`${line}\n`),
   );
 }

@@ -9,7 +9,11 @@ import { FetchError } from '../feeds/fetch/fetch-error.js';
 import { createFetcher } from '../feeds/fetch/fetcher.js';
 import { ingest, type Ingested } from '../feeds/ingest.js';
 import type { FeedParser } from '../feeds/parse/feed.js';
-import { ParsePool, type Parsers } from '../feeds/parse/pool.js';
+import { inThreadArticleExtractor, ParsePool, type ArticleExtractor, type Parsers } from '../feeds/parse/pool.js';
+import { createArticleSummaries } from '../feeds/article/article-summaries.js';
+import { memoryArticleCache } from '../feeds/article/records.js';
+import { SUMMARY_MAX_CHARS } from '../alerts/summary.js';
+import { silentLogger } from '../log.js';
 import type { FeedItem, ParsedFeed } from '../feeds/types.js';
 import { evaluateQuery } from '../match/evaluate.js';
 import { SubscriptionIndex } from '../match/index.js';
@@ -18,11 +22,13 @@ import type { MatchedTerm } from '../match/matched-term.js';
 import { parseQuery, type Query } from '../match/query.js';
 import { renderAlertEmbed } from './render-alert.js';
 
-export const CHECK_USAGE = `Usage: npm run herald -- check <feed-url-or-file> [--query "<query>"] [--render | --json]
+export const CHECK_USAGE = `Usage: npm run herald -- check <feed-url-or-file> [--query "<query>"] [--render | --json] [--no-articles]
   Fetches (or reads) a feed and prints its items the way Herald sees them; with --query, which items match.
   --render  each item's alert as it would be posted: headline, link, summary with the matched words in bold,
             fields, image, footer and time.
   --json    one JSON line per item, with "summary" (the plain text) and "embed" (the exact embed Herald would post).
+  With --render or --json, an item that would be posted and whose feed text is missing or shorter than one sentence
+  gets its article page's lead, as the bot does; --no-articles (or FETCH_ARTICLES=false) shows the feed text only.
   Feeds on this machine or a private network need ALLOW_PRIVATE_ADDRESSES=true.`;
 
 export interface CheckOptions {
@@ -39,6 +45,11 @@ export interface CheckOptions {
    * Default: the item as parsed.
    */
   enrich?: (item: FeedItem) => Promise<FeedItem>;
+  /**
+   * Without `enrich`: read article pages as the bot does (FETCH_ARTICLES), for items whose feed text is missing or
+   * shorter than one sentence. Default true; false: alerts show the feed's text only (--no-articles).
+   */
+  articles?: boolean;
   allowPrivateAddresses?: boolean;
   /** Where the feed is parsed. Default: a one-thread worker pool (a hostile feed can't hang or crash the check). */
   parsers?: Parsers;
@@ -46,6 +57,18 @@ export interface CheckOptions {
 
 /** Runs `herald check`; returns the exit code. Output goes through `write`, one line per call. */
 export async function runCheck(options: CheckOptions, write: (line: string) => void): Promise<number> {
+  // Feeds and article pages are parsed in a worker, as in the bot: a hostile page can't hang or crash the check.
+  const pool = options.parsers ? null : new ParsePool({ threads: 1 });
+  const parsers = options.parsers ?? pool!;
+  const articles = options.enrich || options.articles === false ? null : checkArticleSummaries(pool?.article ?? inThreadArticleExtractor, options);
+  try {
+    return await check(options, write, parsers, options.enrich ?? articles?.enrich ?? null);
+  } finally {
+    await Promise.allSettled([articles?.close(), pool?.close()]);
+  }
+}
+
+async function check(options: CheckOptions, write: (line: string) => void, parsers: Parsers, enrich: ((item: FeedItem) => Promise<FeedItem>) | null): Promise<number> {
   const fail = (reason: string) => {
     write(options.json ? JSON.stringify({ error: reason }) : `error: ${reason}`);
     return 1;
@@ -69,31 +92,25 @@ export async function runCheck(options: CheckOptions, write: (line: string) => v
     if (!isFile && !hasScheme && !/^[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?(\/|$)/i.test(options.target)) {
       return fail(`no such file: ${options.target} (give a file path or an http(s) URL)`);
     }
-    const pool = options.parsers ? null : new ParsePool({ threads: 1 });
-    const parsers = options.parsers ?? pool!;
     const parse: FeedParser = (body, opts) => parsers.parse(body, opts);
     let read: { feed: ParsedFeed } | { error: string };
-    try {
-      if (isFile) {
-        source = options.target;
-        const parsed = await parse(readFileSync(options.target), { contentType: null, url: null });
-        read = parsed.ok ? { feed: parsed.feed } : { error: parsed.error.message };
-      } else {
-        source = normaliseFeedUrl(options.target);
-        const fetcher = createFetcher({ userAgent: `HeraldBot/0.1 check (+${REPOSITORY_URL})`, allowPrivateAddresses: options.allowPrivateAddresses });
-        let ingested: Ingested;
-        try {
-          ingested = await ingest(fetcher, parse, { url: source });
-        } finally {
-          await fetcher.close();
-        }
-        if (ingested.kind === 'parsed') read = { feed: ingested.feed };
-        else if (ingested.kind === 'unparsed') read = { error: ingested.error.message };
-        else read = { error: `${source} sent no content` };
-        source = ingested.fetched.finalUrl;
+    if (isFile) {
+      source = options.target;
+      const parsed = await parse(readFileSync(options.target), { contentType: null, url: null });
+      read = parsed.ok ? { feed: parsed.feed } : { error: parsed.error.message };
+    } else {
+      source = normaliseFeedUrl(options.target);
+      const fetcher = createFetcher({ userAgent: `HeraldBot/0.1 check (+${REPOSITORY_URL})`, allowPrivateAddresses: options.allowPrivateAddresses });
+      let ingested: Ingested;
+      try {
+        ingested = await ingest(fetcher, parse, { url: source });
+      } finally {
+        await fetcher.close();
       }
-    } finally {
-      await pool?.close();
+      if (ingested.kind === 'parsed') read = { feed: ingested.feed };
+      else if (ingested.kind === 'unparsed') read = { error: ingested.error.message };
+      else read = { error: `${source} sent no content` };
+      source = ingested.fetched.finalUrl;
     }
     if ('error' in read) return fail(read.error);
     feed = read.feed;
@@ -124,9 +141,10 @@ export async function runCheck(options: CheckOptions, write: (line: string) => v
     let enrichError: string | undefined;
     if (showAlerts) {
       let item = parsed;
-      if (options.enrich) {
+      // as the bot does: only an item that would be posted is completed from its article page
+      if (enrich && (!outcome || outcome.matched)) {
         try {
-          item = await options.enrich(parsed);
+          item = await enrich(parsed);
         } catch (error) {
           enrichError = error instanceof Error ? error.message : String(error);
         }
@@ -186,4 +204,26 @@ function routeTerms(index: SubscriptionIndex, matchable: MatchableItem): Matched
     for (const term of matched.terms) if (!terms.some((t) => t.text === term.text)) terms.push(term);
   }
   return terms;
+}
+
+/** The bot's article summaries for the check: the same fetch limits, extraction and lead rules; a cache for this run. */
+function checkArticleSummaries(extract: ArticleExtractor, options: CheckOptions): { enrich: (item: FeedItem) => Promise<FeedItem>; close(): Promise<void> } {
+  const { summaries, close } = createArticleSummaries({
+    enabled: true,
+    fetcherOptions: { userAgent: `HeraldBot/0.1 check (+${REPOSITORY_URL})`, allowPrivateAddresses: options.allowPrivateAddresses },
+    extract,
+    cache: memoryArticleCache(),
+    clock: () => new Date(),
+    log: silentLogger,
+    maxChars: SUMMARY_MAX_CHARS,
+  });
+  return {
+    // a page that was wanted but not read is reported on the item's line (runCheck's enrich contract: throw)
+    async enrich(item) {
+      const { item: completed, problem } = await summaries.complete(item);
+      if (problem) throw new Error(problem);
+      return completed;
+    },
+    close,
+  };
 }

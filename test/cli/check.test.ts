@@ -206,6 +206,42 @@ describe('herald check: the alert as it would be posted', () => {
     expect(printed.find((p) => p.id === 'm3')!.summary).toBe('');
   });
 
+  it('reads the article page of an item that gives only a headline, as the bot does; --no-articles leaves it', async () => {
+    const lead = 'The council approved the harbour tunnel on Monday after a decade of debate.';
+    server.set('/story/tunnel', `<!doctype html><html><head><meta charset="utf-8"><meta property="og:image" content="${server.url('/img/tunnel.jpg')}"><title>Tunnel</title></head><body><nav><a href="/">Home</a> <a href="/news">News</a></nav><article><h1>Harbour tunnel approved</h1><p class="byline">By Ann Lee</p><p>${lead}</p><p>Work starts next spring and is expected to take four years, the council said.</p></article></body></html>`, { contentType: 'text/html; charset=utf-8' });
+    server.set('/titles.xml', rssFeed({ title: 'Harbour Post', link: 'https://harbour.example/', items: [{ title: 'Harbour tunnel approved', guid: 't1', link: server.url('/story/tunnel') }, { title: 'Ferry timetable', guid: 't2', link: server.url('/story/ferry'), description: 'The winter timetable for the harbour ferries starts on Sunday, with fewer sailings at night.' }] }), { contentType: 'application/rss+xml' });
+    const pageReads = () => server.hits('/story/tunnel');
+
+    const before = pageReads();
+    const read = await check({ target: server.url('/titles.xml'), json: true, query: 'tunnel', allowPrivateAddresses: true });
+    expect(read.code).toBe(0);
+    const [tunnel, ferry] = read.lines.map((line) => JSON.parse(line));
+    expect(tunnel.summary).toContain(lead);
+    expect(tunnel.summary).not.toMatch(/Home|By Ann Lee/);
+    expect(tunnel.embed.description).toContain('**tunnel**');
+    expect(JSON.stringify(tunnel.embed)).toContain(server.url('/img/tunnel.jpg'));
+    expect(pageReads()).toBe(before + 1);
+    // not matched, so not posted: its page is never read (and it has its own text anyway)
+    expect(ferry.matched).toBe(false);
+    expect(server.hits('/story/ferry')).toBe(0);
+
+    const rendered = await check({ target: server.url('/titles.xml'), render: true, query: 'tunnel', allowPrivateAddresses: true });
+    expect(rendered.lines.join('\n')).toContain(lead.replace('tunnel', '**tunnel**'));
+
+    const without = await check({ target: server.url('/titles.xml'), json: true, query: 'tunnel', allowPrivateAddresses: true, articles: false });
+    expect(JSON.parse(without.lines[0]!).summary).toBe('');
+    expect(pageReads()).toBe(before + 2); // only the render run read it again (a fresh cache per run)
+  });
+
+  it('says why an article page was not read, and still prints the alert', async () => {
+    server.set('/gone.xml', rssFeed({ title: 'Gone Post', link: 'https://gone.example/', items: [{ title: 'Harbour tunnel opens', guid: 'g1', link: server.url('/story/missing') }] }), { contentType: 'application/rss+xml' });
+    const { code, lines } = await check({ target: server.url('/gone.xml'), json: true, allowPrivateAddresses: true });
+    expect(code).toBe(0);
+    const item = JSON.parse(lines[0]!);
+    expect(item.enrichError).toMatch(/404/);
+    expect(item.embed.title).toContain('Harbour tunnel opens');
+  });
+
   it('applies an enrich step before building the alert, and keeps the item as parsed when it fails', async () => {
     const enrich = async (item: FeedItem): Promise<FeedItem> => {
       if (item.id === 'm2') throw new Error('article fetch timed out');
@@ -273,7 +309,8 @@ describe('herald check on a sample of corpus feeds', () => {
     const parsers = new ParsePool({ threads: 1 });
     onTestFinished(() => parsers.close());
     for (const [kind, path] of sample) {
-      const { code, lines } = await check({ target: join(corpus, path), json: true, parsers });
+      // corpus items link to real sites: never read their pages from a test
+      const { code, lines } = await check({ target: join(corpus, path), json: true, parsers, articles: false });
       if (code === 0) {
         for (const line of lines) expect(Object.keys(JSON.parse(line))).toEqual(expect.arrayContaining(['id', 'title', 'link', 'published', 'image', 'author', 'categories']));
       } else {

@@ -43,29 +43,37 @@ export class ArticleSummaries {
 
   /** The item with its summary (and image) from the article page when that helps; the item itself otherwise. Never throws. */
   async enrich(item: FeedItem, context: EnrichContext = {}): Promise<FeedItem> {
+    return (await this.complete(item, context)).item;
+  }
+
+  /**
+   * enrich, and why the page was not used when it was wanted (`herald check` prints it); `problem` is absent when the
+   * item needed no page or the page helped. Never throws.
+   */
+  async complete(item: FeedItem, context: EnrichContext = {}): Promise<{ item: FeedItem; problem?: string }> {
     const articles = this.deps.articles;
-    if (!articles || !item.link) return item;
+    if (!articles || !item.link) return { item };
     try {
-      if (!needsArticle(summaryTextOf(item), item.title)) return item;
+      if (!needsArticle(summaryTextOf(item), item.title)) return { item };
       const lead = await articles.lead(item.link);
       if (lead.kind === 'skipped') {
         this.deps.log.info({ event: 'article.skipped', feed: context.feed, link: item.link, item: item.id, reason: lead.reason }, 'article page not read; the alert keeps the feed text');
-        return item;
+        return { item, problem: lead.reason };
       }
       const { record } = lead;
       if (record.error) {
         // a cached failure was logged when it happened
         if (!lead.cached) this.deps.log.warn({ event: 'article.failed', feed: context.feed, link: item.link, item: item.id, error: record.error }, 'could not read the article page; the alert keeps the feed text');
-        return item;
+        return { item, problem: record.error };
       }
       const text = record.text && !needsArticle(record.text, item.title) ? record.text : null;
       const image = item.image ?? record.image;
-      if (!text && image === item.image) return item;
+      if (!text && image === item.image) return { item, problem: 'the page holds no story text' };
       this.deps.log.debug({ event: 'article.used', feed: context.feed, link: item.link, item: item.id, cached: lead.cached, text: Boolean(text), image: image !== item.image }, 'the alert takes its summary from the article page');
-      return { ...item, ...(text ? { summaryText: text } : {}), image };
+      return { item: { ...item, ...(text ? { summaryText: text } : {}), image } };
     } catch (error) {
       this.deps.log.warn({ event: 'article.failed', feed: context.feed, link: item.link, item: item.id, error: String(error) }, 'could not read the article page; the alert keeps the feed text');
-      return item;
+      return { item, problem: String(error) };
     }
   }
 }
