@@ -1,4 +1,6 @@
-import { Events, type Client } from 'discord.js';
+import { resolve } from 'node:path';
+import { Events, Routes, type Client } from 'discord.js';
+import { Redis } from 'ioredis';
 import { schedule, type ScheduledTask } from 'node-cron';
 import { commands as allCommands } from '../commands/index.js';
 import { AlertService } from './alerts/alert-service.js';
@@ -28,6 +30,10 @@ import type { Services } from './services.js';
 import type { FeedItem } from './feeds/types.js';
 import type { FeedRecord } from './feeds/records.js';
 import { openStore, type Store, type StoreOptions } from './repositories.js';
+import { DeliveryJobs, requestsPerAlert } from './jobs/delivery-jobs.js';
+import { PollJobs } from './jobs/poll-jobs.js';
+import { lockStoreFile, type ProcessLock } from './store/process-lock.js';
+import { RedisCoordination, redisOptions } from './store/redis-coordination.js';
 
 /** How often expired rows (posted-story claims) are deleted from SQL stores; keyv only checks expiry on read. */
 const SWEEP_INTERVAL_MS = 6 * 60 * 60_000;
@@ -59,6 +65,21 @@ export interface AppOptions {
   storeOptions?: StoreOptions;
 }
 
+/** How long a new-item claim holds (several workers): long past any poll, short enough that a lost one heals. */
+const ITEM_CLAIM_MS = 30 * 60_000;
+/** Workers queue what the outbox holds this often, for alerts whose job was lost (Redis restarted, all retries spent). */
+const OUTBOX_REQUEUE_MS = 10 * 60_000;
+
+/** Where a worker (no gateway cache) posts a server's notices: its system channel, when it has one. */
+async function systemChannelOf(rest: Pick<Client['rest'], 'get'>, guildId: string, except: string): Promise<string | null> {
+  try {
+    const guild = (await rest.get(Routes.guild(guildId))) as { system_channel_id?: string | null };
+    return guild.system_channel_id && guild.system_channel_id !== except ? guild.system_channel_id : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Counting the outbox for /metrics stops here: beyond it the number only says "a lot". */
 const OUTBOX_DEPTH_CAP = 100_000;
 
@@ -79,7 +100,9 @@ export interface App {
   commands: Map<string, Command>;
   /** The port /metrics and /healthz listen on, when METRICS_PORT is set. */
   metricsPort: number | null;
-  /** One poll cycle, and the sends it queued. */
+  /** What this process does (HERALD_ROLE). */
+  role: Config['role'];
+  /** One poll cycle, and the sends it queued (a worker: every worker's jobs of that cycle). */
   pollNow(): Promise<CycleReport>;
   stop(): Promise<void>;
 }
@@ -89,7 +112,26 @@ export async function startApp(options: AppOptions): Promise<App> {
   const { config } = options;
   const log = options.log ?? silentLogger;
   const clock = options.clock ?? (() => new Date());
-  const store = await openStore(config.storeUrl, options.storeOptions);
+  const { role } = config;
+  // SQLite belongs to one process: a second Herald on the same file is refused before it opens anything.
+  let fileLock: ProcessLock | null = null;
+  const sqliteFile = /^sqlite:\/\/(.+)$/i.exec(config.storeUrl)?.[1];
+  if (sqliteFile && sqliteFile !== ':memory:') fileLock = lockStoreFile(resolve(sqliteFile));
+  let store: Store;
+  try {
+    store = await openStore(config.storeUrl, options.storeOptions);
+  } catch (error) {
+    fileLock?.release();
+    throw error;
+  }
+  // Gateways and workers share their work through Redis: change notices, votes, item claims, job queues.
+  const prefix = options.storeOptions?.prefix;
+  const redis = role === 'all' ? null : await RedisCoordination.open(config.storeUrl, { prefix }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
+  const connect = () => new Redis(config.storeUrl, redisOptions({ maxRetriesPerRequest: null, lazyConnect: false }));
+  const deliveryJobs = redis ? new DeliveryJobs({ connect, prefix, coordination: redis, outbox: store.outbox, log }) : null;
   const fetcherOptions: FetcherOptions = { userAgent: config.userAgent, maxBytes: config.limits.feedBytes, allowPrivateAddresses: config.allowPrivateAddresses, ...options.fetcherOptions };
   // Two budgets: slow or hostile URLs members add can fill only theirs, never the slots polling needs.
   const fetcher = options.fetcher ?? createFetcher(fetcherOptions);
@@ -98,10 +140,13 @@ export async function startApp(options: AppOptions): Promise<App> {
   // Untrusted documents are parsed in worker threads with time and memory limits (parse-pool.ts).
   const parsePool = new ParsePool({ threads: options.parseThreads, maxBytes: config.limits.feedBytes, log });
   const parsers: Parsers = parsePool;
-  const client = createDiscordClient(config.discordApiUrl);
+  const client = createDiscordClient(config.discordApiUrl, role === 'worker' ? null : config.sharding);
+  // A worker has no gateway connection: it only sends, through the same REST client, with the token set by hand.
+  if (role === 'worker') client.rest.setToken(config.discordToken);
+  const changes = redis ?? undefined;
 
-  const feeds = new FeedService({ store, fetcher: memberFetcher, log, clock, defaultFeeds: config.defaultFeeds, maxFeedsPerGuild: config.limits.feedsPerGuild, parsers });
-  const subscriptions = new SubscriptionService({ store, log, clock, maxPerGuild: config.limits.subscriptionsPerGuild, maxRegexPerGuild: config.limits.regexPerGuild });
+  const feeds = new FeedService({ store, fetcher: memberFetcher, log, clock, defaultFeeds: config.defaultFeeds, maxFeedsPerGuild: config.limits.feedsPerGuild, parsers, changes });
+  const subscriptions = new SubscriptionService({ store, log, clock, maxPerGuild: config.limits.subscriptionsPerGuild, maxRegexPerGuild: config.limits.regexPerGuild, changes });
   // A matched item without a summary gets its article's lead: a third fetcher with its own small budget (FETCH_ARTICLES).
   const articles = createArticleSummaries({ enabled: config.fetchArticles, fetcherOptions, extract: parsePool.article, cache: store.articles, clock, log, maxChars: SUMMARY_MAX_CHARS });
   const enrichItem = (item: FeedItem, feed: FeedRecord) => articles.summaries.enrich(item, { feed: feed.url });
@@ -123,12 +168,28 @@ export async function startApp(options: AppOptions): Promise<App> {
     duplicateWindowMs,
     messageLock,
     activity,
+    ratingReactions: config.ratingReactions,
+    ...(redis ? { sharedVotes: redis } : {}),
+    ...(deliveryJobs ? { sender: deliveryJobs } : {}),
     missingPermissions: (guildId, channelId) => missingForAlerts(guild(guildId), channelId),
     onChannelPaused: async (pause) => {
-      await sendChannelPausedNotice({ rest: client.rest, log, noticeChannel: (guildId, except) => noticeChannelFor(guild(guildId), except) }, pause);
+      const cached = guild(pause.guildId);
+      if (cached) await sendChannelPausedNotice({ rest: client.rest, log, noticeChannel: (guildId, except) => noticeChannelFor(guild(guildId), except) }, pause);
+      else {
+        const channel = await systemChannelOf(client.rest, pause.guildId, pause.channelId);
+        await sendChannelPausedNotice({ rest: client.rest, log, noticeChannel: () => channel }, pause);
+      }
     },
   });
-  const ratings = new RatingService({ store, rest: client.rest, log, botUserId: () => client.user?.id ?? null, refreshDelayMs: options.ratingRefreshMs, messageLock });
+  const ratings = new RatingService({
+    store,
+    rest: client.rest,
+    log,
+    botUserId: () => client.user?.id ?? null,
+    refreshDelayMs: options.ratingRefreshMs,
+    messageLock,
+    ...(redis ? { sharedVotes: redis } : {}),
+  });
   // Each cron tick polls what is due; a feed's base interval (and the start of its backoff) is the cron's period.
   const intervalMs = cronPeriodMs(config.pollCron);
   const poller = new Poller({
@@ -142,13 +203,30 @@ export async function startApp(options: AppOptions): Promise<App> {
     feedUrls: () => feeds.allFeedUrls(),
     onNewItems: (feed, items) => alerts.handleNewItems(feed, items),
     onDisabled: async (feed) => {
-      await sendFeedDisabledNotices({ rest: client.rest, feeds, subscriptions, guildIds: () => client.guilds.cache.keys(), log }, feed);
+      const guildIds = role === 'worker' ? () => subscriptions.guildIds() : () => client.guilds.cache.keys();
+      await sendFeedDisabledNotices({ rest: client.rest, feeds, subscriptions, guildIds, log }, feed);
     },
+    ...(redis ? { claimNewItems: (url: string, ids: string[], token: string) => redis.claimNewItems(url, ids, token, ITEM_CLAIM_MS) } : {}),
   });
+  const pollJobs = redis && role === 'worker' ? new PollJobs({ connect, prefix, poller, feedUrls: () => feeds.allFeedUrls(), intervalMs, log, clock }) : null;
   const services: Services = { config, log, clock, fetcher, parsers, feeds, subscriptions, alerts, activity, ratings, poller };
   const commands = new Map((options.commands ?? allCommands).map((c) => [c.data.name, c]));
 
   await Promise.all([feeds.load(), subscriptions.load()]);
+  if (redis) {
+    // What another process changes reaches this one's memory within a moment; after a lost link, everything is read again.
+    await redis.listen(
+      (change) => {
+        const applied =
+          change.kind === 'subscription' ? subscriptions.reloadSubscription(change.id) : change.kind === 'pause' ? subscriptions.reloadPause(change.id) : feeds.reloadGuild(change.id);
+        applied.catch((error: unknown) => log.warn({ event: 'sync.failed', ...change, error: String(error) }, 'could not apply a change from another process; it is read again at the next resync'));
+      },
+      () => {
+        log.info({ event: 'sync.resync' }, 'change notices were interrupted: reading subscriptions and follows again');
+        void Promise.all([feeds.load(), subscriptions.load()]).catch((error: unknown) => log.warn({ event: 'sync.failed', error: String(error) }, 'could not read subscriptions and follows again'));
+      },
+    );
+  }
 
   // One file per gateway event (src/discord/events/).
   registerEvents(client, { services, commands });
@@ -161,25 +239,45 @@ export async function startApp(options: AppOptions): Promise<App> {
     metricsServer = await startMetricsServer({ ...config.metrics, metrics, log, health: () => heraldHealth(client, store.meta) });
   }
 
-  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
-  try {
-    await client.login(config.discordToken);
-  } catch (error) {
-    await Promise.allSettled([client.destroy(), store.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close(), metricsServer?.close()]);
-    throw error;
-  }
-  await ready;
-  const applicationId = client.application!.id;
-  const bodies = [...commands.values()].map((c) => c.data.toJSON());
-  await registerCommands({ rest: client.rest, meta: store.meta, log, applicationId, guildId: config.guildId ?? null, apiUrl: config.discordApiUrl, bodies });
-  log.info({ event: 'start', user: client.user?.tag, guilds: client.guilds.cache.size, commands: bodies.length, scope: config.guildId ? `guild ${config.guildId}` : 'global', store: store.describe }, 'Herald is running');
-  if (client.guilds.cache.size === 0) {
-    log.warn({ event: 'start.no_guilds', invite: inviteLink(applicationId) }, `Herald is in no server yet: open ${inviteLink(applicationId)} to add it to one`);
+  const closeEverything = async () => {
+    await Promise.allSettled([client.destroy(), pollJobs?.close(), deliveryJobs?.closeAll()]);
+    await Promise.allSettled([store.close(), redis?.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close(), metricsServer?.close()]);
+    fileLock?.release();
+  };
+  if (role !== 'worker') {
+    const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+    try {
+      await client.login(config.discordToken);
+    } catch (error) {
+      await closeEverything();
+      throw error;
+    }
+    await ready;
+    const applicationId = client.application!.id;
+    const bodies = [...commands.values()].map((c) => c.data.toJSON());
+    // One process registers the commands: the gateway that runs shard 0 (or the only one).
+    const shards = config.sharding?.shards;
+    const registers = !Array.isArray(shards) || shards.includes(0);
+    if (registers) await registerCommands({ rest: client.rest, meta: store.meta, log, applicationId, guildId: config.guildId ?? null, apiUrl: config.discordApiUrl, bodies });
+    log.info(
+      { event: 'start', role, shards: shards ?? [0], user: client.user?.tag, guilds: client.guilds.cache.size, commands: registers ? bodies.length : 0, scope: config.guildId ? `guild ${config.guildId}` : 'global', store: store.describe },
+      'Herald is running',
+    );
+    if (client.guilds.cache.size === 0 && registers) {
+      log.warn({ event: 'start.no_guilds', invite: inviteLink(applicationId) }, `Herald is in no server yet: open ${inviteLink(applicationId)} to add it to one`);
+    }
+  } else {
+    const perAlert = requestsPerAlert(config.ratingReactions);
+    const alertsPerSecond = Math.max(1, Math.floor(config.discordRequestsPerSecond / perAlert));
+    deliveryJobs!.startWorker({ deliver: (entry) => alerts.deliverEntry(entry), alertsPerSecond, concurrency: Math.min(8, config.workerConcurrency), lockMs: config.jobLockMs, retryDelayMs: options.alertRetryMs });
+    pollJobs!.startWorker({ concurrency: config.workerConcurrency, lockMs: config.jobLockMs });
+    log.info({ event: 'start', role, alertsPerSecond, requestsPerAlert: perAlert, concurrency: config.workerConcurrency, store: store.describe }, 'Herald worker is running');
   }
 
   // What the last run left in the outbox is sent alongside polling, not before it: a backlog (or one channel waiting
-  // out a long 429) must not hold up every server's feeds.
-  const drained = alerts.drainOutbox().then(
+  // out a long 429) must not hold up every server's feeds. A gateway sends nothing: workers do.
+  const drainOutbox = () => (role === 'gateway' ? Promise.resolve(0) : alerts.drainOutbox());
+  const drained = drainOutbox().then(
     (resumed) => {
       if (resumed) log.info({ event: 'outbox.resumed', count: resumed }, 'sent alerts left from the last run');
     },
@@ -196,24 +294,42 @@ export async function startApp(options: AppOptions): Promise<App> {
   void sweep();
   const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
   sweeper.unref();
+  // Workers queue the outbox again now and then: an alert whose job was lost is sent (its job id dedupes the rest).
+  const requeuer =
+    role === 'worker'
+      ? setInterval(
+          () => void alerts.drainOutbox().catch((error: unknown) => log.warn({ event: 'outbox.requeue_failed', error: String(error) }, 'could not queue the outbox again')),
+          OUTBOX_REQUEUE_MS,
+        )
+      : null;
+  requeuer?.unref();
 
   // A cron tick spreads its fetches over most of the period (stable offset per URL) and does not wait for the sends
   // it queued: delivery runs at Discord's pace, polling at the feeds'. pollNow (tests) fetches every due feed at
   // once and resolves when the outbox drain and the sends it queued are done.
-  const tick = () => poller.runCycle({ spreadMs: intervalMs * SPREAD_SHARE });
-  const pollNow = async () => {
+  const tick = pollJobs ? () => pollJobs.plan({ spreadMs: intervalMs * SPREAD_SHARE }) : () => poller.runCycle({ spreadMs: intervalMs * SPREAD_SHARE });
+  let manualCycles = 0;
+  const pollNow = async (): Promise<CycleReport> => {
     await drained;
+    if (pollJobs && deliveryJobs) {
+      // every worker's jobs of one cycle of its own (a test's or the bench's), then the sends they queued
+      const feedCount = await pollJobs.plan({ spreadMs: 0, slot: `now${process.pid}x${++manualCycles}` });
+      await pollJobs.drained();
+      await deliveryJobs.drained();
+      return { feeds: feedCount, outcomes: { 'new-items': 0, unchanged: 0, 'not-modified': 0, 'first-fetch': 0, failed: 0, disabled: 0, skipped: 0 }, newItems: 0 };
+    }
     const report = await poller.runCycle({ spreadMs: 0 });
     await alerts.idle();
     return report;
   };
   let task: ScheduledTask | null = null;
-  if (options.schedulePolling !== false) {
+  if (options.schedulePolling !== false && role !== 'gateway') {
     task = schedule(config.pollCron, () => tick().catch((error: unknown) => log.error({ event: 'poll.failed', error: String(error) }, 'poll cycle failed')), {
       name: 'poll',
       noOverlap: true,
     });
-    void poller.runCycle({ spreadMs: 0 }).catch((error: unknown) => log.error({ event: 'poll.failed', error: String(error) }, 'poll cycle failed'));
+    // One process polls at once at start; workers wait for the first tick (jobs of the current cycle may be running).
+    if (!pollJobs) void poller.runCycle({ spreadMs: 0 }).catch((error: unknown) => log.error({ event: 'poll.failed', error: String(error) }, 'poll cycle failed'));
   }
 
   let stopping: Promise<void> | null = null;
@@ -221,6 +337,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     (stopping ??= (async () => {
       await task?.destroy();
       clearInterval(sweeper);
+      if (requeuer) clearInterval(requeuer);
       await sweeping;
       poller.stop();
       // Finish what is in flight: the poll cycle, imports' fetches under way, the sends queued, the rating edits.
@@ -228,10 +345,13 @@ export async function startApp(options: AppOptions): Promise<App> {
       alerts.close();
       await alerts.idle();
       await ratings.flush();
+      // a worker's jobs under way finish (BullMQ's close waits for them); jobs not started stay queued for the others
+      await Promise.allSettled([pollJobs?.close(), deliveryJobs?.closeAll()]);
       await client.destroy();
-      await Promise.allSettled([store.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close(), metricsServer?.close()]);
+      await Promise.allSettled([store.close(), redis?.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close(), metricsServer?.close()]);
+      fileLock?.release();
       if (metricsServer) setOutboxDepthSource(null);
       log.info({ event: 'stop' }, 'Herald stopped');
     })());
-  return { client, services, store, commands, metricsPort: metricsServer?.port ?? null, pollNow, stop };
+  return { client, services, store, commands, role, metricsPort: metricsServer?.port ?? null, pollNow, stop };
 }

@@ -10,7 +10,8 @@
 //   3 match       src/match: queries, the subscription index, SubscriptionRecord
 //   4 ratings     src/ratings: votes and their summary (alerts use ratings, never the reverse)
 //   5 alerts      src/alerts: compose, outbox, send; AlertRecord & co.
-//   6 assembly    src/services.ts (what commands may use), src/repositories.ts (the typed Store over every domain)
+//   6 assembly    src/services.ts (what commands may use), src/repositories.ts (the typed Store over every domain),
+//                 src/jobs (polling and delivery as BullMQ jobs shared by several worker processes)
 //   7 discord     src/discord: client, interaction router, gateway events, command registration, replies
 //   8 commands    commands/: one slash command per file (never the store: they ask services)
 //   9 entry       src/app.ts, src/main.ts, src/cli.ts, src/cli/ (one file per verb), src/metrics-server.ts (the HTTP
@@ -37,6 +38,8 @@ const LAYERS: Array<[prefix: string, rank: number]> = [
   ['src/ratings/', 4],
   ['src/alerts/', 5],
   ['src/services.ts', 6],
+  // Polling and delivery as BullMQ jobs for several worker processes: they drive the poller and the alert service.
+  ['src/jobs/', 6],
   ['src/repositories.ts', 6],
   ['src/discord/', 7],
   ['commands/', 8],

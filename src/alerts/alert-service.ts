@@ -14,7 +14,7 @@ import { enqueue, queued } from './outbox.js';
 import { postedMessage } from './posted-claims.js';
 import { routeItem } from './route.js';
 import type { RecentHeadline } from './recent-headlines.js';
-import { SameStoryTracker } from './same-story.js';
+import { SameStoryTracker, type SameStoryDeps } from './same-story.js';
 import { isPendingClaim, postedKey, storyKeys } from './story-keys.js';
 
 export interface AlertServiceDeps extends DeliverHooks {
@@ -35,6 +35,22 @@ export interface AlertServiceDeps extends DeliverHooks {
   duplicateWindowMs?: number;
   /** Serialises edits of one message; share it with RatingService so votes and "Also reported by" edits never clash. */
   messageLock?: KeyedLock;
+  /** Votes shared by several processes (Redis), for the "Also reported by" edit to show. */
+  sharedVotes?: SameStoryDeps['sharedVotes'];
+  /**
+   * Where queued alerts go to be sent: by default an in-process Dispatcher (one process); with several processes a
+   * job queue (src/jobs/delivery-jobs.ts), whose workers call `deliverEntry`.
+   */
+  sender?: AlertSender;
+}
+
+/** Sends queued alerts: the in-process Dispatcher, or a job queue shared by several workers. */
+export interface AlertSender {
+  /** Starts (or queues) the sending of an entry already in the outbox. */
+  send(entry: OutboxEntry): void | Promise<void>;
+  /** Resolves when nothing this process started is in flight. */
+  idle(): Promise<void>;
+  close(): void;
 }
 
 /**
@@ -43,20 +59,33 @@ export interface AlertServiceDeps extends DeliverHooks {
  * route (which channels), compose (the embed), outbox (queued alerts), deliver (one send), dispatcher (order, retries).
  */
 export class AlertService {
-  private readonly dispatcher: Dispatcher;
+  private readonly dispatcher: AlertSender;
   private readonly sameStory: SameStoryTracker;
   /** "Also reported by" edits under way (idle() waits for them). */
   private readonly edits = new Set<Promise<void>>();
 
   constructor(private readonly deps: AlertServiceDeps) {
     const { store, rest, log, clock } = deps;
-    this.sameStory = new SameStoryTracker({ store, rest, log, clock, windowMs: deps.duplicateWindowMs ?? 0, messageLock: deps.messageLock ?? new KeyedLock() });
-    const deliver = async (entry: OutboxEntry) => {
-      const retry = await deliverOnce(deps, entry);
-      if (!retry) await this.sameStory.afterDelivery(entry);
-      return retry;
-    };
-    this.dispatcher = new Dispatcher({ deliver, log: deps.log, retryDelayMs: deps.retryDelayMs });
+    this.sameStory = new SameStoryTracker({
+      store,
+      rest,
+      log,
+      clock,
+      windowMs: deps.duplicateWindowMs ?? 0,
+      messageLock: deps.messageLock ?? new KeyedLock(),
+      ...(deps.sharedVotes ? { sharedVotes: deps.sharedVotes } : {}),
+    });
+    this.dispatcher = deps.sender ?? new Dispatcher({ deliver: (entry) => this.deliverEntry(entry), log: deps.log, retryDelayMs: deps.retryDelayMs });
+  }
+
+  /**
+   * One attempt at sending a queued alert (the caller keeps its channel's alerts one at a time): the entry to try
+   * again later, or null when settled. Rejects when the store fails; the entry then stays in the outbox.
+   */
+  async deliverEntry(entry: OutboxEntry): Promise<OutboxEntry | null> {
+    const retry = await deliverOnce(this.deps, entry);
+    if (!retry) await this.sameStory.afterDelivery(entry);
+    return retry;
   }
 
   /**
@@ -71,7 +100,7 @@ export class AlertService {
         const reporter = { outlet: feed.title, feedUrl: feed.url, link: item.link };
         const admission = await this.sameStory.admit(entry, reporter, () => enqueue(this.deps.store.outbox, entry));
         if (admission.kind === 'queued') {
-          this.dispatcher.send(entry);
+          await this.dispatcher.send(entry);
         } else if (admission.kind === 'already_queued') {
           // The same link from another feed adds nothing: the entry already queued is sent as it is, with its nonce.
           this.deps.log.info({ event: 'alert.already_queued', ...where }, 'this story is already queued for this channel');
@@ -116,7 +145,7 @@ export class AlertService {
   /** Sends whatever the outbox still holds (after a restart, or after failures). */
   async drainOutbox(): Promise<number> {
     const pending = await queued(this.deps.store.outbox);
-    for (const entry of pending) this.dispatcher.send(entry);
+    for (const entry of pending) await this.dispatcher.send(entry);
     await this.idle();
     return pending.length;
   }
@@ -124,7 +153,7 @@ export class AlertService {
   /** Sends what a channel's outbox holds (its alerts held while it was paused), oldest first. Returns how many. */
   async resendChannel(channelId: string): Promise<number> {
     const pending = (await queued(this.deps.store.outbox)).filter((entry) => entry.channelId === channelId);
-    for (const entry of pending) this.dispatcher.send(entry);
+    for (const entry of pending) await this.dispatcher.send(entry);
     return pending.length;
   }
 

@@ -21,6 +21,8 @@ export interface DeliverHooks {
   onChannelPaused?: (pause: ChannelPause) => Promise<void>;
   /** Per-guild posted counts and last error, for /status. */
   activity?: Pick<GuildActivity, 'recordPosted' | 'recordError'>;
+  /** Add the bot's own 1️⃣–5️⃣ under each alert (default true): 5 more requests per alert (RATING_REACTIONS). */
+  ratingReactions?: boolean;
 }
 
 export interface DeliverDeps extends DeliverHooks {
@@ -78,6 +80,7 @@ export async function deliverOnce(deps: DeliverDeps, queued: OutboxEntry): Promi
   await deps.activity?.recordPosted(entry.guildId);
   metrics.alertsPosted.inc();
 
+  if (deps.ratingReactions === false) return null;
   try {
     await addRatingReactions(rest, entry.channelId, messageId);
   } catch (error) {

@@ -6,6 +6,7 @@ import type { DiscordRest } from '../discord/rest.js';
 import type { Logger } from '../log.js';
 import { withRating } from '../ratings/rating-field.js';
 import { summarizeVotes } from '../ratings/rating.js';
+import { currentVotes, type SharedVotes } from '../ratings/rating-service.js';
 import { KeyedLock } from '../store/store.js';
 import { mergeReporters, withAlsoReportedBy, type Reporter } from './also-reported-by.js';
 import { postedMessage } from './posted-claims.js';
@@ -23,6 +24,8 @@ export interface SameStoryDeps {
   windowMs: number;
   /** Serialises every edit of one message (shared with the rating edits, so neither undoes the other). */
   messageLock: KeyedLock;
+  /** Votes shared by several processes (Redis): the edit shows those, and tells a rating edit in flight to redo. */
+  sharedVotes?: SharedVotes & { bumpMessage(messageId: string): Promise<number> };
 }
 
 /** What became of an alert offered to its channel. */
@@ -126,10 +129,13 @@ export class SameStoryTracker {
       if (reporters.length === known.length && (record.alsoReportedShown ?? 0) === reporters.length) return;
       const updated = { ...record, alsoReportedBy: reporters, embed: withAlsoReportedBy(record.embed, reporters) };
       await store.alerts.set(messageId, updated);
+      // a rating edit rendered before this record changed (in another process) sees the bump and edits again
+      await this.deps.sharedVotes?.bumpMessage(messageId);
       const where = { guild: record.guildId, channel: channelId, feed: record.feedUrl, message: messageId };
       try {
+        const votes = await currentVotes(updated, this.deps.sharedVotes);
         await rest.patch(Routes.channelMessage(channelId, messageId), {
-          body: { embeds: [withRating(updated.embed, summarizeVotes(updated.votes))], allowed_mentions: { parse: [] } },
+          body: { embeds: [withRating(updated.embed, summarizeVotes(votes))], allowed_mentions: { parse: [] } },
         });
       } catch (error) {
         log.warn({ event: 'alert.also_reported_failed', ...where, error: describe(error) }, 'could not add the other outlets to the alert; the next edit of it adds them');

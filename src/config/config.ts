@@ -56,6 +56,17 @@ const schema = z.object({
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  HERALD_ROLE: z.enum(['all', 'gateway', 'worker'], 'must be all, gateway or worker').default('all'),
+  SHARD_COUNT: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(10_000)]).optional(),
+  SHARDS: z
+    .string()
+    .trim()
+    .refine((v) => v === 'auto' || /^\d+(\s*,\s*\d+)*$/.test(v), 'must be auto or shard ids separated by commas, e.g. 0,1')
+    .optional(),
+  RATING_REACTIONS: bool.default(true),
+  DISCORD_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(50, 'must be at most 50: Discord allows 50 requests a second per bot').default(40),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  JOB_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
 });
 
 export interface Config {
@@ -77,6 +88,25 @@ export interface Config {
   userAgent: string;
   /** How long the same story from another outlet is folded into a channel's first alert; 0: off. */
   duplicateWindowHours: number;
+  /** What this process does (HERALD_ROLE): everything (one process), the Discord gateway, or polling and delivery. */
+  role: HeraldRole;
+  /** discord.js shard settings for a gateway: which shards this process runs, of how many ('auto': Discord says). */
+  sharding: { shards: number[] | 'auto'; shardCount: number | undefined } | null;
+  /** Add the bot's own 1️⃣–5️⃣ reactions to every alert (RATING_REACTIONS): 5 extra requests an alert. */
+  ratingReactions: boolean;
+  /** The bot-wide request budget delivery keeps under (Discord allows 50/s per bot, across all processes). */
+  discordRequestsPerSecond: number;
+  /** Jobs a worker runs at once (polls and sends). */
+  workerConcurrency: number;
+  /** How long a job stays locked to a worker that stopped answering before another takes it over. */
+  jobLockMs: number;
+}
+
+export type HeraldRole = 'all' | 'gateway' | 'worker';
+
+/** Roles other than `all` share their work through Redis (BullMQ, pub/sub); the store URL must be one. */
+export function isRedisUrl(url: string): boolean {
+  return /^rediss?:\/\//i.test(url.trim());
 }
 
 const NO_TOKEN = `Herald needs a Discord bot token to start.
@@ -97,6 +127,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Herald's configuration has ${lines.length === 1 ? 'a problem' : 'problems'}; fix it in .env or the environment:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  if (c.HERALD_ROLE !== 'all' && !isRedisUrl(c.STORE_URL)) {
+    throw new ConfigError(
+      `HERALD_ROLE=${c.HERALD_ROLE} shares its work with other Herald processes through Redis, but STORE_URL is ${c.STORE_URL.replace(/\/\/[^@/]*@/, '//***@')}. Set STORE_URL=redis://host:6379 for gateways and workers, or HERALD_ROLE=all (one process) for SQLite or PostgreSQL.`,
+    );
+  }
+  if ((c.SHARDS !== undefined || c.SHARD_COUNT !== undefined) && c.HERALD_ROLE === 'worker') {
+    throw new ConfigError('SHARDS and SHARD_COUNT are for gateway processes (HERALD_ROLE=gateway or all); a worker has no gateway connection. Remove them from the worker\'s environment.');
+  }
+  const sharding = shardingOf(c.SHARDS, c.SHARD_COUNT);
+  if (sharding && Array.isArray(sharding.shards) && sharding.shardCount !== undefined) {
+    const bad = sharding.shards.filter((id) => id >= sharding.shardCount!);
+    if (bad.length) throw new ConfigError(`SHARDS lists shard ${bad.join(', ')}, but SHARD_COUNT=${sharding.shardCount} numbers shards 0 to ${sharding.shardCount - 1}.`);
+  }
+  if (sharding && Array.isArray(sharding.shards) && sharding.shardCount === undefined) {
+    throw new ConfigError('SHARDS needs SHARD_COUNT (the total number of shards across all gateway processes), e.g. SHARDS=0,1 SHARD_COUNT=4.');
+  }
   return {
     discordToken: c.DISCORD_TOKEN,
     discordApiUrl: c.DISCORD_API_URL.replace(/\/+$/, ''),
@@ -111,6 +157,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     metrics: c.METRICS_PORT === undefined ? null : { port: c.METRICS_PORT, host: c.METRICS_HOST },
     limits: { subscriptionsPerGuild: c.MAX_SUBSCRIPTIONS_PER_GUILD, feedsPerGuild: c.MAX_FEEDS_PER_GUILD, feedBytes: c.MAX_FEED_BYTES, regexPerGuild: c.MAX_REGEX_PER_GUILD },
     duplicateWindowHours: c.DUPLICATE_WINDOW_HOURS,
+    role: c.HERALD_ROLE,
+    sharding: shardingOf(c.SHARDS, c.SHARD_COUNT),
+    ratingReactions: c.RATING_REACTIONS,
+    discordRequestsPerSecond: c.DISCORD_REQUESTS_PER_SECOND,
+    workerConcurrency: c.WORKER_CONCURRENCY,
+    jobLockMs: c.JOB_LOCK_MS,
     userAgent: `HeraldBot/0.1 (+${REPOSITORY_URL}; Discord news-alert bot)`,
   };
+}
+
+/** discord.js's `shards` / `shardCount` from SHARDS and SHARD_COUNT; null: one shard (discord.js's default). */
+function shardingOf(shards: string | undefined, count: number | 'auto' | undefined): Config['sharding'] {
+  if (shards === undefined && count === undefined) return null;
+  if (shards === 'auto' || count === 'auto') return { shards: 'auto', shardCount: undefined };
+  if (shards === undefined) return { shards: Array.from({ length: count! }, (_, i) => i), shardCount: count };
+  return { shards: [...new Set(shards.split(',').map((s) => Number(s.trim())))].sort((a, b) => a - b), shardCount: count };
 }

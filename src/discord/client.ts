@@ -4,8 +4,10 @@ import { Client, GatewayIntentBits, Partials } from 'discord.js';
  * Guilds (channels, commands) and GuildMessageReactions (votes) only: no privileged intents. The partials let
  * reactions on messages from before a restart, which the cache never saw, still arrive.
  */
-export function createDiscordClient(apiUrl: string): Client {
+export function createDiscordClient(apiUrl: string, sharding: { shards: number[] | 'auto'; shardCount: number | undefined } | null = null): Client {
   return new Client({
+    // SHARDS / SHARD_COUNT: this process runs some of the bot's shards (discord.js's own sharding)
+    ...(sharding ? { shards: sharding.shards, ...(sharding.shardCount !== undefined ? { shardCount: sharding.shardCount } : {}) } : {}),
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
     partials: [Partials.Message, Partials.Reaction, Partials.User, Partials.Channel],
     rest: { api: apiUrl },

@@ -3,6 +3,7 @@ import { UserFacingError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ChannelPause, SubscriptionRecord, SubscriptionStore } from './records.js';
 import { KeyedLock } from '../store/store.js';
+import { noChangeBus, type ChangeBus } from '../store/changes.js';
 import { SubscriptionIndex, type AlternativeMatch } from './index.js';
 import type { MatchableItem } from './item.js';
 import { parseQuery, queryErrorText, type Query } from './query.js';
@@ -28,6 +29,8 @@ export interface SubscriptionServiceDeps {
   maxPerGuild: number;
   /** distinct regular expressions a guild's subscriptions may use together (MAX_REGEX_PER_GUILD); default 10 */
   maxRegexPerGuild?: number;
+  /** Tells other Herald processes (they keep this index too) what changed; default: none to tell. */
+  changes?: ChangeBus;
 }
 
 const DEFAULT_MAX_REGEX_PER_GUILD = 10;
@@ -60,6 +63,8 @@ export class SubscriptionService {
   }
 
   async load(): Promise<void> {
+    for (const record of [...this.byId.values()]) this.forget(record);
+    for (const channelId of [...this.pauses.keys()]) this.pauses.delete(channelId);
     for await (const [, pause] of this.deps.store.pausedChannels.entries()) this.pauses.set(pause.channelId, pause);
     for await (const [, record] of this.deps.store.subscriptions.entries()) this.keep(record);
     this.deps.log.info({ event: 'subscriptions.loaded', count: this.byId.size }, 'subscriptions loaded');
@@ -93,6 +98,11 @@ export class SubscriptionService {
     return [...(this.byChannel.get(channelId)?.values() ?? [])].sort(byCreation);
   }
 
+  /** Every guild that has a subscription (a worker has no gateway to list its guilds). */
+  guildIds(): string[] {
+    return [...this.byGuild.keys()];
+  }
+
   countForGuild(guildId: string): number {
     return this.byGuild.get(guildId)?.size ?? 0;
   }
@@ -122,6 +132,7 @@ export class SubscriptionService {
       };
       await this.deps.store.subscriptions.set(record.id, record);
       this.keep(record);
+      await this.announce({ kind: 'subscription', id: record.id });
       this.deps.log.info({ event: 'subscription.create', guild: record.guildId, channel: record.channelId, subscription: record.id, query: record.canonical }, 'subscribed');
       return record;
     });
@@ -143,6 +154,7 @@ export class SubscriptionService {
     if (this.pauses.has(channelId)) {
       await this.deps.store.pausedChannels.delete(channelId);
       this.pauses.delete(channelId);
+      await this.announce({ kind: 'pause', id: channelId });
     }
     if (records.length) this.deps.log.info({ event: 'subscription.channel_removed', channel: channelId, count: records.length }, 'channel gone; subscriptions removed');
     return records.length;
@@ -170,6 +182,7 @@ export class SubscriptionService {
       await this.deps.store.pausedChannels.set(pause.channelId, pause);
       this.pauses.set(pause.channelId, pause);
       for (const record of this.listForChannel(pause.channelId)) this.index.remove(record.id);
+      await this.announce({ kind: 'pause', id: pause.channelId });
       this.deps.log.warn({ event: 'subscriptions.paused', guild: pause.guildId, channel: pause.channelId, missing: pause.missing, error: pause.error }, "channel's subscriptions paused: Herald may not post there");
       return { pause, created: true };
     });
@@ -183,6 +196,7 @@ export class SubscriptionService {
       await this.deps.store.pausedChannels.delete(channelId);
       this.pauses.delete(channelId);
       for (const record of this.listForChannel(channelId)) this.index.add(record.id, record.query as Query, record.guildId);
+      await this.announce({ kind: 'pause', id: channelId });
       this.deps.log.info({ event: 'subscriptions.resumed', guild: pause.guildId, channel: channelId }, "channel's subscriptions resumed");
       return pause;
     });
@@ -262,6 +276,48 @@ export class SubscriptionService {
   private async deleteRecord(record: SubscriptionRecord): Promise<void> {
     await this.deps.store.subscriptions.delete(record.id);
     this.forget(record);
+    await this.announce({ kind: 'subscription', id: record.id });
+  }
+
+  /** Other processes hear of a change; if they can't, they still read everything again when their link comes back. */
+  private async announce(change: { kind: 'subscription' | 'pause'; id: string }): Promise<void> {
+    try {
+      await (this.deps.changes ?? noChangeBus).publish(change);
+    } catch (error) {
+      this.deps.log.warn({ event: 'subscriptions.announce_failed', ...change, error: error instanceof Error ? error.message : String(error) }, 'could not tell the other Herald processes about a change');
+    }
+  }
+
+  /**
+   * Another process changed a subscription: the stored record replaces what this one holds (or its absence removes
+   * it). Runs under the guild's lock, like create.
+   */
+  async reloadSubscription(id: string): Promise<void> {
+    const stored = await this.deps.store.subscriptions.get(id);
+    const held = this.byId.get(id);
+    const guildId = stored?.guildId ?? held?.guildId;
+    if (!guildId) return;
+    await this.lock.run(guildId, async () => {
+      const now = await this.deps.store.subscriptions.get(id);
+      if (now) this.keep(now);
+      else if (this.byId.has(id)) this.forget(this.byId.get(id)!);
+    });
+    this.deps.log.debug({ event: 'subscription.synced', guild: guildId, subscription: id, present: stored !== undefined }, 'subscription change from another process applied');
+  }
+
+  /** Another process paused or resumed a channel. */
+  async reloadPause(channelId: string): Promise<void> {
+    await this.lock.run(`pause:${channelId}`, async () => {
+      const stored = await this.deps.store.pausedChannels.get(channelId);
+      const held = this.pauses.get(channelId);
+      if (stored && !held) {
+        this.pauses.set(channelId, stored);
+        for (const record of this.listForChannel(channelId)) this.index.remove(record.id);
+      } else if (!stored && held) {
+        this.pauses.delete(channelId);
+        for (const record of this.listForChannel(channelId)) this.index.add(record.id, record.query as Query, record.guildId);
+      } else if (stored) this.pauses.set(channelId, stored);
+    });
   }
 }
 

@@ -29,6 +29,21 @@ export interface RatedAlert {
   votes: Record<string, number>;
 }
 
+/**
+ * Votes kept apart from the alert record, one field per (alert, member), for several processes at once (Redis: see
+ * src/store/redis-coordination.ts). Each change is one atomic step; `version` grows with every change to what the
+ * message shows, so an edit rendered from older state is made again.
+ */
+export interface SharedVotes {
+  setVote(messageId: string, userId: string, vote: number, seed?: Record<string, number>): Promise<boolean>;
+  withdrawVote(messageId: string, userId: string, vote: number, seed?: Record<string, number>): Promise<boolean>;
+  votes(messageId: string): Promise<{ votes: Record<string, number>; version: number } | null>;
+  forgetVotes(messageId: string): Promise<void>;
+}
+
+/** Edits of one message made again at most this often when its votes keep changing underneath (shared votes). */
+const MAX_REFRESH_ROUNDS = 4;
+
 export interface RatingServiceDeps {
   /** Posted alerts by message id. */
   store: { alerts: Collection<RatedAlert> };
@@ -40,6 +55,14 @@ export interface RatingServiceDeps {
   refreshDelayMs?: number;
   /** Serialises the votes and edits of one message; shared with whatever else edits alerts (see AlertService). */
   messageLock?: KeyedLock;
+  /** Votes shared by several processes (Redis); absent: votes live in the alert record (one process). */
+  sharedVotes?: SharedVotes;
+}
+
+/** The votes an alert shows: the shared ones when kept there, else the record's own. */
+export async function currentVotes(alert: RatedAlert, shared: SharedVotes | undefined): Promise<Record<string, number>> {
+  if (!shared) return alert.votes;
+  return (await shared.votes(alert.messageId))?.votes ?? alert.votes;
 }
 
 /** Reactions 1️⃣–5️⃣ on an alert are votes: one per user per alert; the embed's Rating field follows them. */
@@ -56,6 +79,7 @@ export class RatingService {
   async onReaction(event: ReactionEvent): Promise<Record<string, number> | null> {
     const vote = voteFromEmoji(event.emoji);
     if (vote === null || event.userId === this.deps.botUserId()) return null;
+    if (this.deps.sharedVotes) return this.onSharedReaction(event, vote, this.deps.sharedVotes);
     const votes = await this.lock.run(event.messageId, async () => {
       const alert = await this.deps.store.alerts.get(event.messageId);
       if (!alert) return null;
@@ -69,6 +93,19 @@ export class RatingService {
       return alert.votes;
     });
     if (votes) this.scheduleRefresh(event.messageId);
+    return votes;
+  }
+
+  /** A vote as one atomic step on the shared votes: no lock, no read-modify-write of the record. */
+  private async onSharedReaction(event: ReactionEvent, vote: number, shared: SharedVotes): Promise<Record<string, number> | null> {
+    const alert = await this.deps.store.alerts.get(event.messageId);
+    if (!alert) return null;
+    const changed =
+      event.kind === 'add' ? await shared.setVote(alert.messageId, event.userId, vote, alert.votes) : await shared.withdrawVote(alert.messageId, event.userId, vote, alert.votes);
+    const votes = (await shared.votes(alert.messageId))?.votes ?? {};
+    if (!changed) return votes;
+    this.deps.log.info({ event: 'rating.vote', guild: alert.guildId, channel: alert.channelId, message: alert.messageId, votes: Object.keys(votes).length }, 'vote recorded');
+    this.scheduleRefresh(event.messageId);
     return votes;
   }
 
@@ -106,23 +143,43 @@ export class RatingService {
   }
 
   private async refreshNow(messageId: string): Promise<void> {
+    const shared = this.deps.sharedVotes;
+    if (!shared) {
+      await this.editOnce(messageId, null);
+      return;
+    }
+    // Another process may change the votes (or the message) while this edit is on its way: the edit is made again
+    // from what is stored until what it showed is still current.
+    for (let round = 0; round < MAX_REFRESH_ROUNDS; round++) {
+      const before = await shared.votes(messageId);
+      if (!(await this.editOnce(messageId, before?.votes ?? null))) return;
+      const after = await shared.votes(messageId);
+      if ((after?.version ?? 0) === (before?.version ?? 0)) return;
+    }
+  }
+
+  /** One edit of the rating line; false when there is nothing (more) to edit. */
+  private async editOnce(messageId: string, sharedVotes: Record<string, number> | null): Promise<boolean> {
     const alert = await this.deps.store.alerts.get(messageId);
-    if (!alert) return;
-    const rating = summarizeVotes(alert.votes);
+    if (!alert) return false;
+    const rating = summarizeVotes(sharedVotes ?? alert.votes);
     const where = { guild: alert.guildId, channel: alert.channelId, message: messageId };
     try {
       await this.deps.rest.patch(Routes.channelMessage(alert.channelId, messageId), {
         body: { embeds: [withRating(alert.embed, rating)], allowed_mentions: { parse: [] } },
       });
       this.deps.log.debug({ event: 'rating.refresh', ...where, rating: formatRating(rating) }, 'rating shown');
+      return true;
     } catch (error) {
       const code = error instanceof DiscordAPIError ? Number(error.code) : null;
       if (code === UNKNOWN_MESSAGE || code === UNKNOWN_CHANNEL) {
         await this.deps.store.alerts.delete(messageId);
+        await this.deps.sharedVotes?.forgetVotes(messageId);
         this.deps.log.info({ event: 'rating.alert_gone', ...where }, 'alert message was deleted; its votes are forgotten');
-        return;
+        return false;
       }
       this.deps.log.warn({ event: 'rating.refresh_failed', ...where, error: error instanceof Error ? error.message : String(error) }, 'could not update the rating line');
+      return false;
     }
   }
 }

@@ -1,3 +1,4 @@
+import type { ChangeBus } from '../../store/changes.js';
 import { UserFacingError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { FeedRecord, FeedStore, GuildFeedsRecord } from '../records.js';
@@ -49,6 +50,8 @@ export interface FeedServiceDeps {
   maxFeedsPerGuild: number;
   /** Where feed bodies and pages are parsed: the worker pool in the app. Default: in this thread. */
   parsers?: Parsers;
+  /** Tells other Herald processes (they hold the same follows in memory) that a guild's follows changed. */
+  changes?: ChangeBus;
 }
 
 /** Normalises a URL a user typed: http(s) only, absolute, fragment dropped. */
@@ -111,6 +114,23 @@ export class FeedService {
   private readonly stopper = new AbortController();
 
   constructor(private readonly deps: FeedServiceDeps) {}
+
+  /** Another process changed what a guild follows: read its record again. */
+  async reloadGuild(guildId: string): Promise<void> {
+    await this.lock.run(guildId, async () => {
+      const stored = await this.deps.store.guildFeeds.get(guildId);
+      if (stored) this.guilds.set(guildId, stored);
+      else this.guilds.delete(guildId);
+    });
+  }
+
+  private async announce(guildId: string): Promise<void> {
+    try {
+      await this.deps.changes?.publish({ kind: 'guildfeeds', id: guildId });
+    } catch (error) {
+      this.deps.log.warn({ event: 'feeds.announce_failed', guild: guildId, error: error instanceof Error ? error.message : String(error) }, 'could not tell the other Herald processes about a change');
+    }
+  }
 
   async load(): Promise<void> {
     this.guilds.clear();
@@ -216,6 +236,7 @@ export class FeedService {
       await this.deps.store.guildFeeds.set(guildId, next);
       this.guilds.set(guildId, next);
     });
+    await this.announce(guildId);
     this.deps.log.info({ event: 'feed.follow', guild: guildId, feed: url }, 'guild follows feed');
     return { feed, itemCount, alreadyFollowed: false };
   }
@@ -314,6 +335,7 @@ export class FeedService {
       await this.deps.store.guildFeeds.set(guildId, next);
       this.guilds.set(guildId, next);
     });
+    await this.announce(guildId);
     this.deps.log.info({ event: 'feed.unfollow', guild: guildId, feed: url }, 'guild unfollows feed');
     return true;
   }

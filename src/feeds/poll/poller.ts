@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../../log.js';
 import type { FeedRecord, FeedStore } from '../records.js';
@@ -39,6 +40,11 @@ export interface PollerDeps {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** The feed parser: the worker pool in the app (parse/pool.ts), the in-thread parseFeed by default (tests). */
   parse?: FeedParser;
+  /**
+   * With several processes: claims new items atomically (first claim wins, the same `token` may claim again) and
+   * returns the ids this poll may alert on. Absent: every new item (one process).
+   */
+  claimNewItems?: (feedUrl: string, itemIds: string[], token: string) => Promise<Set<string>>;
 }
 
 export type PollOutcome = 'new-items' | 'unchanged' | 'not-modified' | 'first-fetch' | 'failed' | 'disabled' | 'skipped';
@@ -169,11 +175,11 @@ export class Poller {
    * Polls one feed if it is due (or `force`); throws only StoreUnavailableError (a broken feed must not stop the
    * others; a broken store leaves the feed as it was, nothing marked seen). Polls of one URL run one at a time.
    */
-  pollFeed(url: string, options: { force?: boolean } = {}): Promise<PollResult> {
-    return this.perFeed.run(url, () => this.pollFeedNow(url, options.force === true));
+  pollFeed(url: string, options: { force?: boolean; token?: string } = {}): Promise<PollResult> {
+    return this.perFeed.run(url, () => this.pollFeedNow(url, options.force === true, this.deps.fetcher, options.token));
   }
 
-  private async pollFeedNow(url: string, force: boolean, fetcher: Fetcher = this.deps.fetcher): Promise<PollResult> {
+  private async pollFeedNow(url: string, force: boolean, fetcher: Fetcher = this.deps.fetcher, token: string = randomUUID()): Promise<PollResult> {
     const { store, clock, log } = this.deps;
     const now = clock();
     const record = await store.feeds.get(url);
@@ -209,7 +215,16 @@ export class Poller {
       const { feed } = ingested;
       const base: FeedRecord = record ?? blankFeedRecord(url, feed.title, feed.siteUrl, now);
       const seen = await store.seen.get(url);
-      const { newItems, next } = findNewItems(seen, feed.items, feed.siteUrl);
+      const found = findNewItems(seen, feed.items, feed.siteUrl);
+      const { next } = found;
+      let newItems = found.newItems;
+      if (newItems.length && this.deps.claimNewItems) {
+        // another worker polling the same feed at the same moment (a job retried while its first run still went on)
+        // alerts on each item once: the claim is one atomic step per item
+        const mine = await this.deps.claimNewItems(url, newItems.map((i) => i.id), token);
+        if (mine.size < newItems.length) log.info({ event: 'feed.items_claimed_elsewhere', feed: url, count: newItems.length - mine.size }, 'another poll already took these items');
+        newItems = newItems.filter((i) => mine.has(i.id));
+      }
       const updated: FeedRecord = {
         ...succeeded(base, now, ingested.fetched, nextPollAt),
         title: feed.title || base.title,

@@ -1,0 +1,178 @@
+// Delivery as BullMQ jobs, for several worker processes on one Redis. A job is keyed by its outbox key (channel +
+// story), so the same alert is never queued twice; the queue's rate limiter (kept in Redis) holds every worker
+// together under Discord's bot-wide limit; each channel's alerts wait in a line (a sorted set) and only its head is
+// sent, so they keep their order; BullMQ's retries and backoff replace the in-process retry timers, and a job whose
+// worker died is taken over by another once its lock expires.
+import { createHash } from 'node:crypto';
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AlertSender } from '../alerts/alert-service.js';
+import { retryDelayMs } from '../alerts/dispatcher.js';
+import { MAX_SEND_ATTEMPTS } from '../alerts/outbox.js';
+import type { OutboxEntry } from '../alerts/records.js';
+import type { Logger } from '../log.js';
+import type { Collection } from '../store/store.js';
+import { StoreUnavailableError } from '../store/store.js';
+import type { RedisCoordination } from '../store/redis-coordination.js';
+import { queuePrefix } from './poll-jobs.js';
+
+export const DELIVERY_QUEUE = 'herald-deliver';
+
+interface DeliveryJobData {
+  key: string;
+  channelId: string;
+}
+
+export interface DeliveryJobsDeps {
+  connect: () => Redis;
+  prefix?: string;
+  coordination: Pick<RedisCoordination, 'joinChannelLine' | 'placeInChannelLine' | 'leaveChannelLine'>;
+  outbox: Collection<OutboxEntry>;
+  log: Logger;
+}
+
+export interface DeliveryWorkerOptions {
+  /** One attempt at sending (AlertService.deliverEntry): the entry to retry, or null when settled. */
+  deliver: (entry: OutboxEntry) => Promise<OutboxEntry | null>;
+  /** Alerts per second for the whole bot, all workers together. */
+  alertsPerSecond: number;
+  concurrency: number;
+  lockMs: number;
+  /** First retry delay after a failed send (doubles, capped at a minute). */
+  retryDelayMs?: number;
+}
+
+/** The job id of an outbox key: BullMQ ids may not hold ':' and the key holds a link. */
+export function deliveryJobId(outboxKey: string): string {
+  return `send-${createHash('sha1').update(outboxKey).digest('base64url')}`;
+}
+
+/** Requests an alert costs: the post, and the bot's five rating reactions unless they are turned off. */
+export function requestsPerAlert(ratingReactions: boolean): number {
+  return ratingReactions ? 6 : 1;
+}
+
+/** How long a job that is not at the head of its channel's line waits before looking again. */
+const LINE_WAIT_MS = 400;
+const MAX_LINE_WAIT_MS = 15_000;
+
+class SendFailed extends Error {
+  override name = 'SendFailed';
+}
+
+export class DeliveryJobs implements AlertSender {
+  readonly queue: Queue<DeliveryJobData>;
+  private worker: Worker<DeliveryJobData> | null = null;
+  private readonly connections: Redis[] = [];
+
+  constructor(private readonly deps: DeliveryJobsDeps) {
+    this.queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: this.connection(), prefix: queuePrefix(deps.prefix) });
+    this.queue.on('error', (error) => deps.log.warn({ event: 'jobs.delivery_queue_error', error: error.message }, 'the delivery queue lost Redis; retrying'));
+  }
+
+  private connection(): Redis {
+    const c = this.deps.connect();
+    this.connections.push(c);
+    return c;
+  }
+
+  /** Queues the sending of an outbox entry; a second call for the same entry while it waits adds nothing. */
+  async send(entry: OutboxEntry): Promise<void> {
+    try {
+      await this.deps.coordination.joinChannelLine(entry.channelId, entry.key);
+      await this.queue.add(
+        'send',
+        { key: entry.key, channelId: entry.channelId },
+        {
+          jobId: deliveryJobId(entry.key),
+          // the entry itself counts its send attempts and drops itself after MAX_SEND_ATTEMPTS; these cover the store
+          attempts: MAX_SEND_ATTEMPTS + 4,
+          backoff: { type: 'herald' },
+          // gone once settled: the outbox decides what is still to send, and a later drain may queue it again
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      );
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      throw new StoreUnavailableError(`could not queue an alert in Redis: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
+
+  startWorker(options: DeliveryWorkerOptions): void {
+    const { log, outbox, coordination } = this.deps;
+    const worker = new Worker<DeliveryJobData, string>(
+      DELIVERY_QUEUE,
+      async (job: Job<DeliveryJobData>, token?: string) => {
+        const { key, channelId } = job.data;
+        const entry = await outbox.get(key);
+        if (!entry) {
+          await coordination.leaveChannelLine(channelId, key);
+          return 'gone';
+        }
+        // Only the head of the channel's line is sent; a head whose entry is gone (settled elsewhere) leaves it.
+        for (let look = 0; ; look++) {
+          const { place, head } = await coordination.placeInChannelLine(channelId, key);
+          if (place === null) {
+            await coordination.joinChannelLine(channelId, key);
+            continue;
+          }
+          if (place === 0) break;
+          if (head && look < 3 && !(await outbox.get(head))) {
+            await coordination.leaveChannelLine(channelId, head);
+            continue;
+          }
+          await job.moveToDelayed(Date.now() + Math.min(MAX_LINE_WAIT_MS, LINE_WAIT_MS * place), token);
+          throw new DelayedError();
+        }
+        const retry = await options.deliver(entry);
+        if (retry) throw new SendFailed(`send attempt ${retry.attempts} failed; retried`);
+        await coordination.leaveChannelLine(channelId, key);
+        return 'settled';
+      },
+      {
+        connection: this.connection(),
+        prefix: queuePrefix(this.deps.prefix),
+        concurrency: options.concurrency,
+        lockDuration: options.lockMs,
+        stalledInterval: Math.max(500, Math.floor(options.lockMs / 2)),
+        maxStalledCount: 5,
+        // one limiter in Redis for the queue: every worker together stays under Discord's bot-wide limit
+        limiter: { max: Math.max(1, Math.floor(options.alertsPerSecond)), duration: 1000 },
+        settings: { backoffStrategy: (attemptsMade: number) => retryDelayMs(options.retryDelayMs ?? 30_000, attemptsMade) },
+      },
+    );
+    worker.on('failed', (job, error) => {
+      if (error instanceof DelayedError || error.name === 'DelayedError') return;
+      const where = { channel: job?.data.channelId, outbox: job?.data.key, attempts: job?.attemptsMade };
+      if (error instanceof SendFailed) log.debug({ event: 'alert.job_retry', ...where }, error.message);
+      else log.warn({ event: 'alert.job_failed', ...where, error: error.message }, 'an alert job failed; BullMQ retries it (the alert stays in the outbox)');
+    });
+    worker.on('error', (error) => log.warn({ event: 'jobs.delivery_worker_error', error: error.message }, 'the delivery worker lost Redis; retrying'));
+    this.worker = worker;
+  }
+
+  /** Jobs this process queued run elsewhere: there is nothing in flight here to wait for. */
+  async idle(): Promise<void> {}
+
+  /** Waits until no delivery job is waiting, delayed or running (tests, the bench). */
+  async drained(timeoutMs = 60_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const counts = await this.queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+      if (Object.values(counts).every((n) => n === 0)) return;
+      if (Date.now() > until) throw new Error(`delivery jobs not done after ${timeoutMs} ms: ${JSON.stringify(counts)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  close(): void {
+    // closed asynchronously by closeAll (AlertSender.close is synchronous)
+  }
+
+  async closeAll(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+    for (const c of this.connections) c.disconnect();
+  }
+}

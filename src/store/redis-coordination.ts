@@ -1,0 +1,218 @@
+// What several Herald processes on one Redis need beyond keyv's get/set, each one atomic step on Redis itself:
+// change notices (pub/sub), one hash field per vote, and first-claim-wins markers for new items. Keys and values
+// only: what a change or a vote means is decided above (src/match, src/ratings, src/feeds).
+import { randomUUID } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import { errorText, StoreUnavailableError, withTimeout } from './errors.js';
+import { storedKey } from './keys.js';
+import type { Change, ChangeBus } from './changes.js';
+
+export type { Change, ChangeBus } from './changes.js';
+
+export interface RedisCoordinationOptions {
+  /** Lowercase letters in front of every key and channel (tests share one server this way). */
+  prefix?: string;
+  connectTimeoutMs?: number;
+}
+
+/** Sets a vote unless it is the member's current one; bumps the hash's version. Seeds votes stored before Redis. */
+const SET_VOTE = `
+if redis.call('HSETNX', KEYS[1], '~v', 0) == 1 then
+  for i = 3, #ARGV, 2 do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HINCRBY', KEYS[1], '~v', 1)
+return 1`;
+
+/** Withdraws a vote only when it is still the member's current one (they may have moved on). */
+const WITHDRAW_VOTE = `
+if redis.call('HSETNX', KEYS[1], '~v', 0) == 1 then
+  for i = 3, #ARGV, 2 do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HINCRBY', KEYS[1], '~v', 1)
+return 1`;
+
+/** Appends a member to a channel's line unless it is in it already. */
+const JOIN_LINE = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[2]), ARGV[1])
+return 1`;
+
+/** The redis:// URL as ioredis options that fail fast instead of queueing forever (BullMQ wants its own retries). */
+export function redisOptions(extra: RedisOptions = {}): RedisOptions {
+  return { connectTimeout: 5_000, enableOfflineQueue: true, lazyConnect: true, ...extra };
+}
+
+/**
+ * One process's coordination connection to Redis: a command connection and a subscriber connection (pub/sub needs its
+ * own). Every method throws StoreUnavailableError when Redis fails.
+ */
+export class RedisCoordination implements ChangeBus {
+  /** This process, so it ignores its own change notices. */
+  readonly origin = randomUUID();
+  private readonly changesChannel: string;
+  private subscriber: Redis | null = null;
+
+  private constructor(
+    readonly url: string,
+    private readonly client: Redis,
+    private readonly prefix: string,
+    private readonly connectTimeoutMs: number,
+  ) {
+    this.changesChannel = `${prefix}herald:changes`;
+  }
+
+  static async open(url: string, options: RedisCoordinationOptions = {}): Promise<RedisCoordination> {
+    const connectTimeoutMs = options.connectTimeoutMs ?? 6_000;
+    const client = new Redis(url, redisOptions({ maxRetriesPerRequest: 2 }));
+    client.on('error', () => undefined); // reported by the failing command
+    try {
+      await withTimeout(client.connect(), connectTimeoutMs, () => 'connecting to Redis');
+    } catch (error) {
+      client.disconnect();
+      throw new StoreUnavailableError(`Cannot reach Redis at STORE_URL=${url.replace(/\/\/[^@/]*@/, '//***@')} (${errorText(error)}). Check that it is running.`, { cause: error });
+    }
+    return new RedisCoordination(url, client, options.prefix ?? '', connectTimeoutMs);
+  }
+
+  private async run<R>(what: string, operation: () => Promise<R>): Promise<R> {
+    try {
+      return await withTimeout(operation(), 20_000, () => `Redis did not ${what}`);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      throw new StoreUnavailableError(`Redis failed to ${what}: ${errorText(error)}`, { cause: error });
+    }
+  }
+
+  private key(kind: string, id: string): string {
+    return `${this.prefix}herald:${kind}:${storedKey(id)}`;
+  }
+
+  // ---- changes ----------------------------------------------------------------------------------------------
+
+  async publish(change: Change): Promise<void> {
+    await this.run('publish a change', () => this.client.publish(this.changesChannel, JSON.stringify({ ...change, origin: this.origin })));
+  }
+
+  /**
+   * Calls `onChange` for every change another process publishes, and `onResync` whenever the subscription is
+   * (re)established after a drop: notices sent while it was down are lost, so everything is read again.
+   */
+  async listen(onChange: (change: Change) => void, onResync: () => void): Promise<void> {
+    const subscriber = new Redis(this.url, redisOptions({ maxRetriesPerRequest: null }));
+    this.subscriber = subscriber;
+    subscriber.on('error', () => undefined);
+    let first = true;
+    subscriber.on('ready', () => {
+      if (first) {
+        first = false;
+        return;
+      }
+      onResync(); // ioredis re-subscribes by itself after a reconnect
+    });
+    subscriber.on('message', (_channel: string, text: string) => {
+      let message: (Change & { origin?: string }) | null = null;
+      try {
+        message = JSON.parse(text) as Change & { origin?: string };
+      } catch {
+        return;
+      }
+      if (!message || message.origin === this.origin || typeof message.id !== 'string') return;
+      if (message.kind !== 'subscription' && message.kind !== 'pause' && message.kind !== 'guildfeeds') return;
+      onChange({ kind: message.kind, id: message.id });
+    });
+    await withTimeout(subscriber.connect(), this.connectTimeoutMs, () => 'connecting to Redis for change notices');
+    await this.run('subscribe to changes', () => subscriber.subscribe(this.changesChannel));
+  }
+
+  // ---- votes: one hash per alert, one field per member --------------------------------------------------------
+
+  /** Sets a member's vote; false when it already was their vote. `seed`: votes stored before (copied stores). */
+  async setVote(messageId: string, userId: string, vote: number, seed: Record<string, number> = {}): Promise<boolean> {
+    const args = [userId, String(vote), ...Object.entries(seed).flatMap(([u, v]) => [u, String(v)])];
+    return (await this.run('record a vote', () => this.client.eval(SET_VOTE, 1, this.key('votes', messageId), ...args))) === 1;
+  }
+
+  /** Withdraws a member's vote if it is still `vote`; false otherwise. */
+  async withdrawVote(messageId: string, userId: string, vote: number, seed: Record<string, number> = {}): Promise<boolean> {
+    const args = [userId, String(vote), ...Object.entries(seed).flatMap(([u, v]) => [u, String(v)])];
+    return (await this.run('withdraw a vote', () => this.client.eval(WITHDRAW_VOTE, 1, this.key('votes', messageId), ...args))) === 1;
+  }
+
+  /** An alert's votes and the version of its message (bumped by every vote and by `bumpMessage`). */
+  async votes(messageId: string): Promise<{ votes: Record<string, number>; version: number } | null> {
+    const all = await this.run('read votes', () => this.client.hgetall(this.key('votes', messageId)));
+    if (!('~v' in all)) return null;
+    const votes: Record<string, number> = {};
+    for (const [field, value] of Object.entries(all)) if (field !== '~v') votes[field] = Number(value);
+    return { votes, version: Number(all['~v']) };
+  }
+
+  /** Marks that something shown on an alert's message changed (an edit in flight re-renders it). */
+  async bumpMessage(messageId: string): Promise<number> {
+    return this.run('mark a message changed', () => this.client.hincrby(this.key('votes', messageId), '~v', 1));
+  }
+
+  async forgetVotes(messageId: string): Promise<void> {
+    await this.run('delete votes', () => this.client.del(this.key('votes', messageId)));
+  }
+
+  // ---- new items ------------------------------------------------------------------------------------------------
+
+  /**
+   * Claims items of a feed as newly seen, in one round trip (`SET NX GET` per item): returns the ids this caller may
+   * alert on: those no one had claimed, and those claimed by the same `token` before (a poll job retried after its
+   * worker died). Claims expire after `ttlMs`, so an item claimed by a poll that died before queuing anything is
+   * seen as new again by a later poll (the outbox and the posted claims keep that to one alert).
+   */
+  async claimNewItems(feedUrl: string, itemIds: string[], token: string, ttlMs: number): Promise<Set<string>> {
+    if (itemIds.length === 0) return new Set();
+    const feedKey = storedKey(feedUrl);
+    const pipeline = this.client.pipeline();
+    for (const id of itemIds) pipeline.set(this.key('item', `${feedKey}|${id}`), token, 'PX', ttlMs, 'NX', 'GET');
+    const answers = await this.run('claim new items', () => pipeline.exec());
+    const mine = new Set<string>();
+    answers?.forEach(([error, holder], i) => {
+      if (error) throw new StoreUnavailableError(`Redis failed to claim new items: ${errorText(error)}`, { cause: error });
+      if (holder === null || holder === token) mine.add(itemIds[i]!);
+    });
+    return mine;
+  }
+
+  // ---- per-channel order ----------------------------------------------------------------------------------------
+
+  /** Puts an alert at the end of its channel's line (a counter orders it); a second call for it changes nothing. */
+  async joinChannelLine(channelId: string, outboxKey: string): Promise<void> {
+    await this.run('queue an alert in its channel', () => this.client.eval(JOIN_LINE, 2, this.key('line', channelId), `${this.prefix}herald:lineseq`, outboxKey));
+  }
+
+  /** The alert's place in its channel's line: 0 is the head (it may be sent), null when it is not in it. */
+  async placeInChannelLine(channelId: string, outboxKey: string): Promise<{ place: number | null; head: string | null }> {
+    const [place, head] = await this.run('read a channel line', async () => {
+      const answers = await this.client.multi().zrank(this.key('line', channelId), outboxKey).zrange(this.key('line', channelId), '0', '0').exec();
+      return [answers?.[0]?.[1] as number | null, (answers?.[1]?.[1] as string[] | undefined)?.[0] ?? null] as const;
+    });
+    return { place, head };
+  }
+
+  async leaveChannelLine(channelId: string, outboxKey: string): Promise<void> {
+    await this.run('take an alert out of its channel line', () => this.client.zrem(this.key('line', channelId), outboxKey));
+  }
+
+  /** Counts the Redis commands served so far (INFO commandstats): for the scale bench's round trips per feed. */
+  async commandsServed(): Promise<number> {
+    const info = await this.run('read command stats', () => this.client.info('commandstats'));
+    let total = 0;
+    for (const m of info.matchAll(/calls=(\d+)/g)) total += Number(m[1]);
+    return total;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.client.quit(), this.subscriber?.quit()]);
+    this.client.disconnect();
+    this.subscriber?.disconnect();
+  }
+}
