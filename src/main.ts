@@ -46,7 +46,7 @@ process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
 
 try {
-  app = await startApp({ config, log });
+  app = await startApp({ config, log, ...(config.storePrefix ? { storeOptions: { prefix: config.storePrefix } } : {}) });
   if (firstSignalAt !== null) void finish(app);
 } catch (error) {
   const code = (error as { code?: string }).code;

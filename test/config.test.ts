@@ -78,3 +78,27 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DISCORD_TOKEN: 't', LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT/);
   });
 });
+
+describe('scale-out settings', () => {
+  it('defaults to one process doing everything, with rating reactions and a budget under Discord’s limit', () => {
+    expect(loadConfig({ DISCORD_TOKEN: 't' })).toMatchObject({ role: 'all', sharding: null, ratingReactions: true, discordRequestsPerSecond: 40 });
+  });
+
+  it('gateways and workers need Redis, and say so', () => {
+    expect(() => loadConfig({ DISCORD_TOKEN: 't', HERALD_ROLE: 'worker' })).toThrow(/HERALD_ROLE=worker .*through Redis.*STORE_URL=redis:\/\//);
+    expect(() => loadConfig({ DISCORD_TOKEN: 't', HERALD_ROLE: 'gateway', STORE_URL: 'postgresql://u:pw@db/herald' })).toThrow(/postgresql:\/\/\*\*\*@db\/herald/);
+    expect(loadConfig({ DISCORD_TOKEN: 't', HERALD_ROLE: 'worker', STORE_URL: 'redis://127.0.0.1:6379' }).role).toBe('worker');
+    expect(() => loadConfig({ DISCORD_TOKEN: 't', HERALD_ROLE: 'boss' })).toThrow(/HERALD_ROLE: must be all, gateway or worker/);
+  });
+
+  it('reads discord.js shard settings and refuses ones that cannot work', () => {
+    const redis = { DISCORD_TOKEN: 't', HERALD_ROLE: 'gateway', STORE_URL: 'redis://r' };
+    expect(loadConfig({ ...redis, SHARDS: '2, 3', SHARD_COUNT: '4' }).sharding).toEqual({ shards: [2, 3], shardCount: 4 });
+    expect(loadConfig({ ...redis, SHARD_COUNT: '2' }).sharding).toEqual({ shards: [0, 1], shardCount: 2 });
+    expect(loadConfig({ ...redis, SHARDS: 'auto' }).sharding).toEqual({ shards: 'auto', shardCount: undefined });
+    expect(() => loadConfig({ ...redis, SHARDS: '4', SHARD_COUNT: '4' })).toThrow(/SHARDS lists shard 4, but SHARD_COUNT=4 numbers shards 0 to 3/);
+    expect(() => loadConfig({ ...redis, SHARDS: '0,1' })).toThrow(/SHARDS needs SHARD_COUNT/);
+    expect(() => loadConfig({ ...redis, HERALD_ROLE: 'worker', SHARDS: '0', SHARD_COUNT: '1' })).toThrow(/worker has no gateway/);
+    expect(() => loadConfig({ ...redis, DISCORD_REQUESTS_PER_SECOND: '60' })).toThrow(/at most 50/);
+  });
+});

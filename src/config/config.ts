@@ -56,6 +56,7 @@ const schema = z.object({
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  STORE_PREFIX: z.string().trim().regex(/^[a-z]{0,24}$/, 'must be at most 24 lowercase letters').optional(),
   HERALD_ROLE: z.enum(['all', 'gateway', 'worker'], 'must be all, gateway or worker').default('all'),
   SHARD_COUNT: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(10_000)]).optional(),
   SHARDS: z
@@ -88,6 +89,8 @@ export interface Config {
   userAgent: string;
   /** How long the same story from another outlet is folded into a channel's first alert; 0: off. */
   duplicateWindowHours: number;
+  /** Lowercase letters in front of every key (STORE_PREFIX): several Heralds, or test runs, on one Redis. */
+  storePrefix: string | undefined;
   /** What this process does (HERALD_ROLE): everything (one process), the Discord gateway, or polling and delivery. */
   role: HeraldRole;
   /** discord.js shard settings for a gateway: which shards this process runs, of how many ('auto': Discord says). */
@@ -157,6 +160,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     metrics: c.METRICS_PORT === undefined ? null : { port: c.METRICS_PORT, host: c.METRICS_HOST },
     limits: { subscriptionsPerGuild: c.MAX_SUBSCRIPTIONS_PER_GUILD, feedsPerGuild: c.MAX_FEEDS_PER_GUILD, feedBytes: c.MAX_FEED_BYTES, regexPerGuild: c.MAX_REGEX_PER_GUILD },
     duplicateWindowHours: c.DUPLICATE_WINDOW_HOURS,
+    storePrefix: c.STORE_PREFIX,
     role: c.HERALD_ROLE,
     sharding: shardingOf(c.SHARDS, c.SHARD_COUNT),
     ratingReactions: c.RATING_REACTIONS,

@@ -10,7 +10,8 @@ export function createDiscordClient(apiUrl: string, sharding: { shards: number[]
     ...(sharding ? { shards: sharding.shards, ...(sharding.shardCount !== undefined ? { shardCount: sharding.shardCount } : {}) } : {}),
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
     partials: [Partials.Message, Partials.Reaction, Partials.User, Partials.Channel],
-    rest: { api: apiUrl },
+    // which Herald process sent a request (its pid), for an operator reading a proxy's logs with several processes
+    rest: { api: apiUrl, userAgentAppendix: `Node.js ${process.version} Herald/${process.pid}` },
     allowedMentions: { parse: [] },
   });
 }

@@ -302,7 +302,7 @@ export class SubscriptionService {
       if (now) this.keep(now);
       else if (this.byId.has(id)) this.forget(this.byId.get(id)!);
     });
-    this.deps.log.debug({ event: 'subscription.synced', guild: guildId, subscription: id, present: stored !== undefined }, 'subscription change from another process applied');
+    this.deps.log.info({ event: 'subscription.synced', guild: guildId, subscription: id, present: stored !== undefined }, 'subscription change from another process applied');
   }
 
   /** Another process paused or resumed a channel. */

@@ -1,6 +1,7 @@
 // SQLite is one process's store: two Herald processes on one file would each poll, send and keep their own memory
 // of subscriptions. A lock file beside the database (the owner's pid and host) makes the second one refuse to start.
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { StoreConfigError } from './errors.js';
 
@@ -23,6 +24,7 @@ function alive(pid: number): boolean {
  */
 export function lockStoreFile(file: string): ProcessLock {
   const lockPath = `${file}.lock`;
+  mkdirSync(dirname(file), { recursive: true }); // a fresh install has no data/ yet
   const mine = JSON.stringify({ pid: process.pid, host: hostname() });
   for (let attempt = 0; attempt < 3; attempt++) {
     try {

@@ -81,6 +81,24 @@ it('starts, logs structured lines, and stops cleanly on SIGTERM', async () => {
   expect(discord.problems).toEqual([]);
 });
 
+it('a second Herald on the same SQLite file is refused with what to do; the first runs on', async () => {
+  const store = join(dir, 'one-process.sqlite');
+  const first = startHerald(discord, store);
+  await first.until('started', () => first.out.stdout.includes('"event":"start"'));
+  const second = startHerald(discord, store);
+  expect(await second.exited).toBe(1);
+  expect(second.out.stderr).toMatch(new RegExp(`Another Herald \\(pid ${first.child.pid}\\) is already running on .*one-process\\.sqlite`));
+  expect(second.out.stderr).toContain('Scaling out');
+  expect(first.child.exitCode).toBeNull();
+  first.child.kill('SIGTERM');
+  expect(await first.exited).toBe(0);
+  // once the first has stopped, the file is free again
+  const third = startHerald(discord, store);
+  await third.until('started', () => third.out.stdout.includes('"event":"start"'));
+  third.child.kill('SIGTERM');
+  expect(await third.exited).toBe(0);
+});
+
 it('a SIGTERM while still starting stops it cleanly once started', async () => {
   const slow = await startFakeDiscord({ token: TOKEN, applicationId: '430000000000000001', botUserId: '430000000000000002', guilds, readyDelayMs: 1_500 });
   try {

@@ -50,6 +50,8 @@ export interface FakeDiscordOptions {
   readyDelayMs?: number;
   /** how long a nonce sent with enforce_nonce returns the message it created (Discord: "a few minutes"); default 5 min */
   nonceWindowMs?: number;
+  /** the shard count GET /gateway/bot recommends; above 1, IDENTIFY must carry `[shard_id, num_shards]` (default 1) */
+  shardCount?: number;
 }
 
 export interface FakeAttachment {
@@ -109,7 +111,9 @@ export interface FakeRequest {
   body: unknown;
   at: number;
   query: string;
-  /** status the fake answered with */
+  /** the client's User-Agent (discord.js: `DiscordBot (…) <userAgentAppendix>`) */
+  userAgent?: string;
+  /** status the fake answered with; undefined while the request is still being answered */
   status?: number;
   /** true when the request was handled but its answer was lost (an injected fault: the connection was dropped) */
   lost?: boolean;
@@ -160,6 +164,10 @@ export interface FakeDiscord {
   readonly nonceHits: number;
   deleteChannel(channelId: string): void;
   identifyCount: number;
+  /** `[shard_id, num_shards]` of every IDENTIFY, in order */
+  readonly identifiedShards: ReadonlyArray<[number, number]>;
+  /** every gateway dispatch: the shard whose session got it, the event, its guild */
+  readonly dispatched: ReadonlyArray<{ shard: number; t: string; guildId: string | undefined }>;
   close(): Promise<void>;
 
   // ---- additions ----

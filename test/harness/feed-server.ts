@@ -24,6 +24,8 @@ export interface FeedServerRequest {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   status: number;
+  /** when it arrived (ms since the epoch) */
+  at: number;
 }
 
 export interface FeedServer {
@@ -66,7 +68,7 @@ export async function startFeedServer(): Promise<FeedServer> {
     const path = pathOf(req.url);
     // Routes match on the full path including the query string first, then without it.
     const route = routes.get(path) ?? routes.get(path.split('?')[0] ?? path);
-    const entry: FeedServerRequest = { path, headers: { ...req.headers }, status: 0 };
+    const entry: FeedServerRequest = { path, headers: { ...req.headers }, status: 0, at: Date.now() };
     requests.push(entry);
     res.on('finish', () => {
       entry.status = res.statusCode;

@@ -112,3 +112,33 @@ describe('SubscriptionService pauses', () => {
     expect(await store.pausedChannels.get('c1')).toBeUndefined();
   });
 });
+
+describe('SubscriptionService across processes (one store, a change bus between them)', () => {
+  it('applies what another process announces: created, paused, resumed and removed subscriptions', async () => {
+    const announced: Array<{ kind: string; id: string }> = [];
+    const here = new SubscriptionService({ store, log: silentLogger, clock, maxPerGuild: 50, changes: { publish: async (c) => void announced.push(c) } });
+    const there = new SubscriptionService({ store, log: silentLogger, clock, maxPerGuild: 50 });
+    await there.load();
+    const item = { title: 'North Korea fires a missile', summary: '', categories: [], source: 'Wire', author: '' };
+
+    const record = await here.create({ guildId: 'g1', channelId: 'c1', queryText: '"North Korea"', userId: 'u1' });
+    expect(announced).toEqual([{ kind: 'subscription', id: record.id }]);
+    expect(there.matchAlternatives(item)).toEqual([]); // not heard of yet
+    await there.reloadSubscription(record.id);
+    expect(there.matchAlternatives(item).flatMap((m) => m.members)).toEqual([record.id]);
+
+    await here.pauseChannel({ guildId: 'g1', channelId: 'c1', missing: ['Send Messages'], error: '50013' });
+    expect(announced.at(-1)).toEqual({ kind: 'pause', id: 'c1' });
+    await there.reloadPause('c1');
+    expect(there.pauseOf('c1')).toBeDefined();
+    expect(there.matchAlternatives(item)).toEqual([]);
+    await here.resumeChannel('c1');
+    await there.reloadPause('c1');
+    expect(there.matchAlternatives(item).flatMap((m) => m.members)).toEqual([record.id]);
+
+    await here.remove('g1', record.id);
+    await there.reloadSubscription(record.id);
+    expect(there.listForGuild('g1')).toEqual([]);
+    expect(there.matchAlternatives(item)).toEqual([]);
+  });
+});

@@ -21,9 +21,11 @@ export type FailResponse =
    */
   | { lost: 'close' | 'reset' }
   /** The real answer, `delayMs` late (the request is handled after the delay). */
-  | { slowMs: number };
+  | { slowMs: number }
+  /** The request is handled at once (a message is created), its answer sent `lateAnswerMs` later: a client that dies meanwhile never learns of it. */
+  | { lateAnswerMs: number };
 
-export type FaultKind = '500' | '502' | '503' | '429' | '429-global' | 'lost-close' | 'lost-reset' | 'slow';
+export type FaultKind = '500' | '502' | '503' | '429' | '429-global' | 'lost-close' | 'lost-reset' | 'slow' | 'late-answer';
 
 export interface FaultEvent {
   at: number;
@@ -57,11 +59,13 @@ export type Decision =
   | { kind: 'answer'; reply: Reply }
   | { kind: 'lost'; how: 'close' | 'reset' }
   | { kind: 'slow'; ms: number }
+  | { kind: 'late'; ms: number }
   | null;
 
 function kindOf(r: FailResponse): FaultKind {
   if ('lost' in r) return r.lost === 'close' ? 'lost-close' : 'lost-reset';
   if ('slowMs' in r) return 'slow';
+  if ('lateAnswerMs' in r) return 'late-answer';
   if (r.status === 429) return r.global ? '429-global' : '429';
   return String(r.status) as FaultKind;
 }
@@ -93,6 +97,7 @@ export function serverErrorReply(status: 500 | 502 | 503): Reply {
 function toDecision(r: FailResponse, bucketKey: string): Exclude<Decision, null> {
   if ('lost' in r) return { kind: 'lost', how: r.lost };
   if ('slowMs' in r) return { kind: 'slow', ms: r.slowMs };
+  if ('lateAnswerMs' in r) return { kind: 'late', ms: r.lateAnswerMs };
   if (r.status === 429) return { kind: 'answer', reply: rateLimitReply(r.retryAfterSeconds, !!r.global, bucketHash(bucketKey)) };
   return { kind: 'answer', reply: serverErrorReply(r.status) };
 }

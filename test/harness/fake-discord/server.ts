@@ -205,6 +205,10 @@ export class FakeDiscordServer implements FakeDiscord {
   requests: FakeRequest[] = [];
   problems: string[] = [];
   identifyCount = 0;
+  /** `[shard_id, num_shards]` of every IDENTIFY, in order */
+  readonly identifiedShards: Array<[number, number]> = [];
+  /** every dispatch sent: which shard's session got which event for which guild */
+  readonly dispatched: Array<{ shard: number; t: string; guildId: string | undefined }> = [];
 
   private readonly opts: Required<Pick<FakeDiscordOptions, 'heartbeatIntervalMs' | 'interactionAckTimeoutMs'>> & FakeDiscordOptions;
   private readonly server: http.Server;
@@ -585,7 +589,19 @@ export class FakeDiscordServer implements FakeDiscord {
             ws.close(GatewayCloseCodes.InvalidIntents, 'Invalid intent(s).');
             return;
           }
+          const shardCount = this.opts.shardCount ?? 1;
           const shard = Array.isArray(d.shard) ? (d.shard as [number, number]) : ([0, 1] as [number, number]);
+          if (shardCount > 1 && (!Array.isArray(d.shard) || Number(shard[1]) < shardCount)) {
+            this.problem(`gateway: IDENTIFY with ${Array.isArray(d.shard) ? `shard ${JSON.stringify(d.shard)}` : 'no shard'} while the bot needs ${shardCount} shards (closed 4011)`);
+            ws.close(GatewayCloseCodes.ShardingRequired, 'Sharding required.');
+            return;
+          }
+          if (!(Number.isInteger(shard[0]) && Number.isInteger(shard[1]) && shard[1] >= 1 && shard[0] >= 0 && shard[0] < shard[1])) {
+            this.problem(`gateway: IDENTIFY with an invalid shard ${JSON.stringify(d.shard)} (closed 4010)`);
+            ws.close(GatewayCloseCodes.InvalidShard, 'Invalid shard.');
+            return;
+          }
+          this.identifiedShards.push([shard[0], shard[1]]);
           session = { id: randomBytes(16).toString('hex'), seq: 0, intents: d.intents, ws, shard, history: [] };
           this.sessions.set(session.id, session);
           const ready = session;
@@ -683,7 +699,11 @@ export class FakeDiscordServer implements FakeDiscord {
       _trace: ['fake-discord'],
     });
     if ((s.intents & GatewayIntentBits.Guilds) !== 0) {
-      for (const g of this.guilds.values()) if (this.onShard(s, g.id)) this.send(s, GatewayDispatchEvents.GuildCreate, this.guildObj(g, s.intents));
+      for (const g of this.guilds.values()) {
+        if (!this.onShard(s, g.id)) continue;
+        this.dispatched.push({ shard: s.shard[0], t: GatewayDispatchEvents.GuildCreate, guildId: g.id });
+        this.send(s, GatewayDispatchEvents.GuildCreate, this.guildObj(g, s.intents));
+      }
     }
   }
 
@@ -708,6 +728,7 @@ export class FakeDiscordServer implements FakeDiscord {
     for (const s of this.sessions.values()) {
       if (gid !== undefined && !this.onShard(s, gid)) continue;
       if (intent !== null && (s.intents & intent) === 0) continue;
+      this.dispatched.push({ shard: s.shard[0], t, guildId: gid });
       this.send(s, t, typeof d === 'function' ? (d as (s: Session) => unknown)(s) : d);
     }
   }
@@ -813,10 +834,12 @@ export class FakeDiscordServer implements FakeDiscord {
       body: body.json,
       at: Date.now(),
       query: url.search,
+      userAgent: String(req.headers['user-agent'] ?? ''),
       ...(body.files.length ? { files: body.files.map((f) => f.filename) } : {}),
     };
     this.requests.push(entry);
     const reply = await this.dispatchHttp(method, rawPath, path, url.searchParams, body, req.headers.authorization);
+    if (reply.lateMs) await new Promise((r) => setTimeout(r, reply.lateMs));
     entry.status = reply.status;
     if (reply.lost) {
       entry.lost = true; // handled, but the client never hears the answer
@@ -856,7 +879,7 @@ export class FakeDiscordServer implements FakeDiscord {
     }
     const after: (() => void)[] = [];
     const reply = await route.handler({ after, method, path, query, body, params });
-    return { ...reply, headers: { ...rl, ...reply.headers }, after, ...(fault?.kind === 'lost' ? { lost: fault.how } : {}) };
+    return { ...reply, headers: { ...rl, ...reply.headers }, after, ...(fault?.kind === 'lost' ? { lost: fault.how } : {}), ...(fault?.kind === 'late' ? { lateMs: fault.ms } : {}) };
   }
 
   /** Record contract problems; returns the 400 reply to send, or null when the body is fine. */
@@ -911,7 +934,7 @@ export class FakeDiscordServer implements FakeDiscord {
 
     this.route('GET', '/gateway', () => this.ok({ url: wsUrl() }), false);
     this.route('GET', '/gateway/bot', () =>
-      this.ok({ url: wsUrl(), shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 } }),
+      this.ok({ url: wsUrl(), shards: this.opts.shardCount ?? 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 } }),
     );
     this.route('GET', '/users/@me', () => this.ok(this.userObj(this.opts.botUserId)));
     this.route('GET', '/users/:user', (c) => (this.users.has(c.params[0] ?? '') ? this.ok(this.userObj(c.params[0] ?? '')) : { status: 404, body: errorBody(10013, 'Unknown User') }));

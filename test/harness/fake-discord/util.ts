@@ -88,6 +88,8 @@ export interface Reply {
   raw?: { data: Buffer; contentType: string };
   /** injected fault: the request was handled but the answer is lost (the connection is dropped instead) */
   lost?: 'close' | 'reset';
+  /** injected fault: the request was handled; the answer is written this many ms later */
+  lateMs?: number;
 }
 
 export function writeReply(res: ServerResponse, reply: Reply): void {

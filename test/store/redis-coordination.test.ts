@@ -1,0 +1,100 @@
+// What several Herald processes share on Redis, against the real server (HERALD_TEST_REDIS_URL): each "process" here
+// is its own RedisCoordination (its own connections), as separate processes would have.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RatingService, type RatedAlert } from '../../src/ratings/rating-service.js';
+import { RedisCoordination } from '../../src/store/redis-coordination.js';
+import type { Change } from '../../src/store/changes.js';
+import { silentLogger } from '../../src/log.js';
+import { serverBackends, testPrefix } from './backends.js';
+
+const redisBackend = serverBackends().find((b) => b.name === 'redis')!;
+const REDIS = redisBackend.url;
+
+const until = async (cond: () => boolean, ms = 10_000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe.skipIf(!REDIS)('Redis coordination between processes', () => {
+  const prefix = testPrefix();
+  let a: RedisCoordination;
+  let b: RedisCoordination;
+
+  beforeAll(async () => {
+    a = await RedisCoordination.open(REDIS!, { prefix });
+    b = await RedisCoordination.open(REDIS!, { prefix });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await redisBackend.cleanup(prefix);
+  });
+
+  it('400 votes from two processes at once on one alert: every vote counted, each member once', async () => {
+    const alert: RatedAlert = { messageId: 'm-votes', guildId: 'g', channelId: 'c', embed: { title: 'Korea' }, votes: {} };
+    const alerts = { get: async () => structuredClone(alert), set: async () => undefined, addIfAbsent: async () => true, delete: async () => true, entries: async function* () {} };
+    const rest = { post: async () => ({}), patch: async () => ({}), put: async () => ({}), delete: async () => ({}) };
+    const service = (shared: RedisCoordination) =>
+      new RatingService({ store: { alerts }, rest: rest as never, log: silentLogger, botUserId: () => 'bot', refreshDelayMs: 60_000, sharedVotes: shared });
+    const [one, two] = [service(a), service(b)];
+    const emoji = ['1️⃣', '2️⃣', '3️⃣', '4️⃣', '5️⃣'];
+    await Promise.all(
+      Array.from({ length: 400 }, (_, i) => (i % 2 ? one : two).onReaction({ kind: 'add', messageId: 'm-votes', channelId: 'c', userId: `u${i}`, emoji: emoji[i % 5]! })),
+    );
+    const stored = await a.votes('m-votes');
+    expect(Object.keys(stored!.votes)).toHaveLength(400);
+    expect(stored!.votes.u7).toBe(3);
+    expect(stored!.version).toBe(400);
+  });
+
+  it('a withdrawn vote is removed only while it is still the member’s vote; votes stored before Redis are kept', async () => {
+    expect(await a.setVote('m-seed', 'alice', 4, { bob: 2, carol: 5 })).toBe(true);
+    expect((await b.votes('m-seed'))!.votes).toEqual({ alice: 4, bob: 2, carol: 5 });
+    expect(await b.withdrawVote('m-seed', 'alice', 3)).toBe(false); // she moved on to 4
+    expect(await b.withdrawVote('m-seed', 'alice', 4)).toBe(true);
+    expect(await a.setVote('m-seed', 'bob', 2)).toBe(false); // already his vote
+    expect((await a.votes('m-seed'))!.votes).toEqual({ bob: 2, carol: 5 });
+  });
+
+  it('claims new items atomically: of two processes claiming the same items at once, each item goes to one', async () => {
+    const ids = Array.from({ length: 50 }, (_, i) => `item-${i}`);
+    const [mineA, mineB] = await Promise.all([a.claimNewItems('https://feed.example/rss', ids, 'job-a', 60_000), b.claimNewItems('https://feed.example/rss', ids, 'job-b', 60_000)]);
+    expect(mineA.size + mineB.size).toBe(50);
+    for (const id of ids) expect(mineA.has(id) !== mineB.has(id)).toBe(true);
+    // the same job, retried after its worker died, may claim its items again; another job may not
+    const again = await b.claimNewItems('https://feed.example/rss', ids, 'job-a', 60_000);
+    expect([...again].sort()).toEqual([...mineA].sort());
+    expect((await a.claimNewItems('https://feed.example/rss', ['item-new', ...ids], 'job-c', 60_000)).size).toBe(1);
+  });
+
+  it('a channel line lets only its head through, in the order alerts joined it', async () => {
+    for (const key of ['c1|one', 'c1|two', 'c1|three']) await a.joinChannelLine('c1', key);
+    await b.joinChannelLine('c1', 'c1|one'); // joining twice keeps its place
+    expect(await b.placeInChannelLine('c1', 'c1|three')).toEqual({ place: 2, head: 'c1|one' });
+    await b.leaveChannelLine('c1', 'c1|one');
+    expect(await a.placeInChannelLine('c1', 'c1|two')).toEqual({ place: 0, head: 'c1|two' });
+    expect((await a.placeInChannelLine('c1', 'c1|gone')).place).toBeNull();
+  });
+
+  it('changes published by one process reach the other, never the publisher itself', async () => {
+    const heardByB: Change[] = [];
+    const heardByA: Change[] = [];
+    await b.listen((c) => heardByB.push(c), () => undefined);
+    await a.listen((c) => heardByA.push(c), () => undefined);
+    await a.publish({ kind: 'subscription', id: 'sub-1' });
+    await a.publish({ kind: 'guildfeeds', id: 'guild-1' });
+    await until(() => heardByB.length === 2);
+    expect(heardByB).toEqual([
+      { kind: 'subscription', id: 'sub-1' },
+      { kind: 'guildfeeds', id: 'guild-1' },
+    ]);
+    expect(heardByA).toEqual([]);
+  });
+});
+
+describe.skipIf(REDIS)('Redis coordination', () => {
+  it.skip(redisBackend.skipReason!, () => undefined);
+});
