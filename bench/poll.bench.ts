@@ -8,7 +8,6 @@
 // Run: npm run bench -- poll   (or: node --import tsx --expose-gc bench/poll.bench.ts)
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,87 +20,10 @@ import { Poller, type CycleReport } from '../src/feeds/poll/poller.js';
 import { silentLogger } from '../src/log.js';
 import { openStore } from '../src/repositories.js';
 
-const FEEDS = 5_000;
+import { CHANGED_SHARE, FEEDS, ITEMS, serveFeeds } from './bench-feeds.js';
+
 const FEEDS_PER_HOST = 5; // 1,000 host names, all resolving to 127.0.0.1 through the DNS cache
-const ITEMS = 20;
-const CHANGED_SHARE = 0.3;
 const ROUNDS = 3;
-
-// ---------------------------------------------------------------------------------------------------------------
-// The feed server (child process)
-
-function feedBody(feed: number, version: number): Buffer {
-  const parts = [
-    `<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/">\n<channel>\n<title>Bench Feed ${feed}</title>\n<link>https://site${feed}.bench.test/</link>\n<description>Generated feed number ${feed}</description>\n`,
-  ];
-  for (let k = 0; k < ITEMS; k++) {
-    const n = version + ITEMS - 1 - k; // newest first
-    const day = String((n % 28) + 1).padStart(2, '0');
-    parts.push(`<item>
-  <title>Story ${n} from feed ${feed}: talks resume in Geneva as markets steady</title>
-  <link>https://site${feed}.bench.test/news/${n}?utm_source=rss&amp;utm_medium=feed</link>
-  <guid isPermaLink="false">feed-${feed}-story-${n}</guid>
-  <pubDate>Mon, ${day} Nov 2026 ${String(n % 24).padStart(2, '0')}:15:00 GMT</pubDate>
-  <dc:creator>Reporter ${n % 17}</dc:creator>
-  <category>World</category>
-  <description><![CDATA[<p>Story ${n}: negotiators met again on Monday, officials said, and markets steadied after a volatile week. Analysts expect further talks, while ministers urged calm. ${'The statement gave no timetable. '.repeat(3)}</p>]]></description>
-  <media:thumbnail url="https://img.bench.test/${feed}/${n}.jpg" width="144" height="81"/>
-</item>
-`);
-  }
-  parts.push('</channel>\n</rss>\n');
-  return Buffer.from(parts.join(''), 'utf8');
-}
-
-async function serve(): Promise<void> {
-  const versions = new Int32Array(FEEDS);
-  const cache = new Map<number, { version: number; body: Buffer; etag: string }>();
-  const entry = (feed: number) => {
-    const version = versions[feed]!;
-    let e = cache.get(feed);
-    if (!e || e.version !== version) {
-      e = { version, body: feedBody(feed, version), etag: `"f${feed}-v${version}"` };
-      cache.set(feed, e);
-    }
-    return e;
-  };
-  const server = createServer((req, res) => {
-    const m = /^\/feed\/(\d+)\.xml$/.exec(req.url ?? '');
-    const feed = m ? Number(m[1]) : -1;
-    if (feed < 0 || feed >= FEEDS) {
-      res.writeHead(404).end();
-      return;
-    }
-    const e = entry(feed);
-    if (req.headers['if-none-match'] === e.etag) {
-      res.writeHead(304, { etag: e.etag }).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/rss+xml; charset=utf-8', etag: e.etag, 'content-length': e.body.length }).end(e.body);
-  });
-  server.keepAliveTimeout = 120_000;
-  server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    process.send!({ port: typeof address === 'object' && address ? address.port : 0, bytes: entry(0).body.length });
-  });
-  process.on('message', (msg: { bump?: number }) => {
-    if (msg.bump === undefined) return;
-    let bumped = 0;
-    for (let i = 0; i < FEEDS; i++) {
-      if (changedInRound(i, msg.bump)) {
-        versions[i]!++;
-        bumped++;
-      }
-    }
-    process.send!({ bumped });
-  });
-  process.on('disconnect', () => process.exit(0));
-}
-
-/** Which feeds gain an item before a round: a stable 30%, a different slice each round. */
-function changedInRound(feed: number, round: number): boolean {
-  return (feed * 7 + round * 3) % 10 < CHANGED_SHARE * 10;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The bot side (this process)
@@ -115,7 +37,8 @@ function ask<T>(child: ChildProcess, message?: object): Promise<T> {
 
 async function main(): Promise<void> {
   const child = fork(fileURLToPath(import.meta.url), ['serve'], { stdio: 'inherit' });
-  const { port, bytes } = await ask<{ port: number; bytes: number }>(child);
+  const { ports, bytes } = await ask<{ ports: number[]; bytes: number }>(child);
+  const port = ports[0]!;
   const dir = mkdtempSync(join(tmpdir(), 'herald-poll-bench-'));
   const store = await openStore(`sqlite://${join(dir, 'bench.sqlite')}`);
 
@@ -198,5 +121,5 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-if (process.argv[2] === 'serve') await serve();
+if (process.argv[2] === 'serve') await serveFeeds(['127.0.0.1']);
 else await main();

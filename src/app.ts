@@ -269,7 +269,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   } else {
     const perAlert = requestsPerAlert(config.ratingReactions);
     const alertsPerSecond = Math.max(1, Math.floor(config.discordRequestsPerSecond / perAlert));
-    deliveryJobs!.startWorker({ deliver: (entry) => alerts.deliverEntry(entry), alertsPerSecond, concurrency: Math.min(8, config.workerConcurrency), lockMs: config.jobLockMs, retryDelayMs: options.alertRetryMs });
+    deliveryJobs!.startWorker({ deliver: (entry) => alerts.deliverEntry(entry), alertsPerSecond, concurrency: Math.min(16, config.workerConcurrency), lockMs: config.jobLockMs, retryDelayMs: options.alertRetryMs });
     pollJobs!.startWorker({ concurrency: config.workerConcurrency, lockMs: config.jobLockMs });
     log.info({ event: 'start', role, alertsPerSecond, requestsPerAlert: perAlert, concurrency: config.workerConcurrency, store: store.describe }, 'Herald worker is running');
   }

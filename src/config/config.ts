@@ -66,7 +66,7 @@ const schema = z.object({
     .optional(),
   RATING_REACTIONS: bool.default(true),
   DISCORD_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(50, 'must be at most 50: Discord allows 50 requests a second per bot').default(40),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
   JOB_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
 });
 

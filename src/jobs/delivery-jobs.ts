@@ -52,9 +52,12 @@ export function requestsPerAlert(ratingReactions: boolean): number {
   return ratingReactions ? 6 : 1;
 }
 
-/** How long a job that is not at the head of its channel's line waits before looking again. */
-const LINE_WAIT_MS = 400;
-const MAX_LINE_WAIT_MS = 15_000;
+/**
+ * How long a job behind others in its channel's line sleeps before looking again, per place. Its turn normally comes
+ * sooner: the job that settles the head wakes the next one (promote), so this is only the safety net.
+ */
+const LINE_WAIT_MS = 2_000;
+const MAX_LINE_WAIT_MS = 60_000;
 
 class SendFailed extends Error {
   override name = 'SendFailed';
@@ -80,11 +83,16 @@ export class DeliveryJobs implements AlertSender {
   async send(entry: OutboxEntry): Promise<void> {
     try {
       await this.deps.coordination.joinChannelLine(entry.channelId, entry.key);
+      // Behind others in its channel: it sleeps until the job ahead settles and wakes it (no rate-limit slot spent
+      // on looking early). A wake that came before this add finds no job and queues it again, at once.
+      const { place } = await this.deps.coordination.placeInChannelLine(entry.channelId, entry.key);
+      const delay = place ? Math.min(MAX_LINE_WAIT_MS, LINE_WAIT_MS * place) : 0;
       await this.queue.add(
         'send',
         { key: entry.key, channelId: entry.channelId },
         {
           jobId: deliveryJobId(entry.key),
+          delay,
           // the entry itself counts its send attempts and drops itself after MAX_SEND_ATTEMPTS; these cover the store
           attempts: MAX_SEND_ATTEMPTS + 4,
           backoff: { type: 'herald' },
@@ -128,6 +136,7 @@ export class DeliveryJobs implements AlertSender {
         const retry = await options.deliver(entry);
         if (retry) throw new SendFailed(`send attempt ${retry.attempts} failed; retried`);
         await coordination.leaveChannelLine(channelId, key);
+        await this.wakeNext(channelId);
         return 'settled';
       },
       {
@@ -137,8 +146,10 @@ export class DeliveryJobs implements AlertSender {
         lockDuration: options.lockMs,
         stalledInterval: Math.max(500, Math.floor(options.lockMs / 2)),
         maxStalledCount: 5,
-        // one limiter in Redis for the queue: every worker together stays under Discord's bot-wide limit
-        limiter: { max: Math.max(1, Math.floor(options.alertsPerSecond)), duration: 1000 },
+        // One limiter in Redis for the queue: every worker together stays under Discord's bot-wide limit. One alert
+        // per slot of 1/rate seconds, not `rate` per second: a burst at the end of one window and the start of the
+        // next would put twice the rate into one second.
+        limiter: { max: 1, duration: Math.ceil(1000 / Math.max(1, options.alertsPerSecond)) },
         settings: { backoffStrategy: (attemptsMade: number) => retryDelayMs(options.retryDelayMs ?? 30_000, attemptsMade) },
       },
     );
@@ -150,6 +161,25 @@ export class DeliveryJobs implements AlertSender {
     });
     worker.on('error', (error) => log.warn({ event: 'jobs.delivery_worker_error', error: error.message }, 'the delivery worker lost Redis; retrying'));
     this.worker = worker;
+  }
+
+  /** The channel's new head is sent now: its sleeping job is woken, or queued again when it was lost. */
+  private async wakeNext(channelId: string): Promise<void> {
+    const { head } = await this.deps.coordination.placeInChannelLine(channelId, '');
+    if (!head) return;
+    try {
+      const job = await this.queue.getJob(deliveryJobId(head));
+      if (job) {
+        if (await job.isDelayed()) await job.promote();
+        return; // waiting or running: it takes its turn by itself
+      }
+      const entry = await this.deps.outbox.get(head);
+      if (entry) await this.send(entry);
+      else await this.deps.coordination.leaveChannelLine(channelId, head);
+    } catch (error) {
+      // promoted by another worker meanwhile, or Redis hiccuped: the job still wakes by its own timer
+      this.deps.log.debug({ event: 'alert.wake_failed', channel: channelId, error: error instanceof Error ? error.message : String(error) }, 'could not wake the next alert of a channel');
+    }
   }
 
   /** Jobs this process queued run elsewhere: there is nothing in flight here to wait for. */
