@@ -236,7 +236,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   let metricsServer: MetricsServer | null = null;
   if (config.metrics) {
     setOutboxDepthSource(() => countEntries(store.outbox.entries(), OUTBOX_DEPTH_CAP));
-    metricsServer = await startMetricsServer({ ...config.metrics, metrics, log, health: () => heraldHealth(client, store.meta) });
+    metricsServer = await startMetricsServer({ ...config.metrics, metrics, log, health: () => heraldHealth(role === 'worker' ? null : client, store.meta) });
   }
 
   const closeEverything = async () => {

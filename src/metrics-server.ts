@@ -27,8 +27,9 @@ export interface MetricsServer {
 export const HEALTH_STORE_TIMEOUT_MS = 3_000;
 
 /** Healthy when the gateway is connected and the store answers a read within HEALTH_STORE_TIMEOUT_MS. */
-export async function heraldHealth(client: Pick<Client, 'ws'>, meta: Pick<Collection<unknown>, 'get'>): Promise<Health> {
-  if (client.ws.status !== Status.Ready) return { ok: false, reason: `not connected to the Discord gateway (status ${Status[client.ws.status] ?? client.ws.status})` };
+export async function heraldHealth(client: Pick<Client, 'ws'> | null, meta: Pick<Collection<unknown>, 'get'>): Promise<Health> {
+  // a worker (HERALD_ROLE=worker) has no gateway connection: only its store counts
+  if (client && client.ws.status !== Status.Ready) return { ok: false, reason: `not connected to the Discord gateway (status ${Status[client.ws.status] ?? client.ws.status})` };
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

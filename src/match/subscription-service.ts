@@ -179,7 +179,13 @@ export class SubscriptionService {
       const existing = this.pauses.get(input.channelId);
       if (existing) return { pause: existing, created: false };
       const pause: ChannelPause = { ...input, missing: input.missing.slice(0, 8), pausedAt: this.deps.clock().toISOString() };
-      await this.deps.store.pausedChannels.set(pause.channelId, pause);
+      // atomic: of several workers refused in one channel at once, one pauses it (and one notice goes out)
+      if (!(await this.deps.store.pausedChannels.addIfAbsent(pause.channelId, pause))) {
+        const stored = (await this.deps.store.pausedChannels.get(pause.channelId)) ?? pause;
+        this.pauses.set(pause.channelId, stored);
+        for (const record of this.listForChannel(pause.channelId)) this.index.remove(record.id);
+        return { pause: stored, created: false };
+      }
       this.pauses.set(pause.channelId, pause);
       for (const record of this.listForChannel(pause.channelId)) this.index.remove(record.id);
       await this.announce({ kind: 'pause', id: pause.channelId });

@@ -142,3 +142,15 @@ describe('SubscriptionService across processes (one store, a change bus between 
     expect(there.matchAlternatives(item)).toEqual([]);
   });
 });
+
+describe('pausing a channel from two processes at once', () => {
+  it('pauses it once: one of them is told it created the pause (and sends the one notice)', async () => {
+    const one = new SubscriptionService({ store, log: silentLogger, clock, maxPerGuild: 50 });
+    const two = new SubscriptionService({ store, log: silentLogger, clock, maxPerGuild: 50 });
+    const input = { guildId: 'g1', channelId: 'c7', missing: ['Send Messages'], error: 'Missing Permissions (50013)' };
+    const [a, b] = await Promise.all([one.pauseChannel(input), two.pauseChannel(input)]);
+    expect([a.created, b.created].filter(Boolean)).toHaveLength(1);
+    expect(one.pauseOf('c7')).toBeDefined();
+    expect(two.pauseOf('c7')).toBeDefined();
+  });
+});
