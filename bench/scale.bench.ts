@@ -1,22 +1,23 @@
 // Scaling out: 5,000 local feeds polled through BullMQ by 1 and then 2 Herald worker processes (`HERALD_ROLE=worker`,
-// the built `npm start`) on one Redis, and alerts delivered to a fake Discord through the queue's shared rate limit.
+// `src/main.ts` through tsx) on one Redis, and alerts delivered to a fake Discord through the queue's shared rate limit.
 //   polling: a cold round (every feed 200 + parse), a steady round (30% gained an item, 70% answer 304) and a slow
 //   round (steady, but every answer takes SLOW_MS, like real sites: the fetch budget, not the CPU, is the limit);
 //   the bench queues each round's jobs itself, as a worker's cron tick would, and times it until the queue is empty.
 //   Prints feeds/min per worker count (target: 2 workers ≥ 1.7× one), the workers' CPU, and Redis round trips per
 //   polled feed (MONITOR: requests clients send, not the commands Lua scripts run inside Redis).
-//   delivery: alerts queued for 12 channels, sent by 2 workers, with the bot's own 1️⃣–5️⃣ reactions and without
-//   (RATING_REACTIONS=false); prints alerts/s and the busiest second of requests Discord saw (it must stay ≤ 50).
+//   delivery: alerts queued for 12 channels, sent by 2 workers to a Discord stand-in that answers at once, with the
+//   bot's own 1️⃣–5️⃣ reactions and without (RATING_REACTIONS=false); prints alerts/s and the busiest second of
+//   requests Discord saw (it must stay ≤ 50).
 // Needs Redis: HERALD_BENCH_REDIS_URL or HERALD_TEST_REDIS_URL (default redis://127.0.0.1:6379), database 8 (flushed).
 // Run: npm run bench -- scale
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
-import { buildHerald } from '../test/harness/built.js';
-import { startFakeDiscord, type FakeDiscord } from '../test/harness/fake-discord.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DeliveryJobs } from '../src/jobs/delivery-jobs.js';
 import { PollJobs } from '../src/jobs/poll-jobs.js';
 import { nonceFor, outboxKey } from '../src/alerts/outbox.js';
@@ -50,15 +51,52 @@ function ask<T>(child: ChildProcess, message?: object): Promise<T> {
   });
 }
 
+/** What the bench's Discord stand-in saw: every request with its arrival time. */
+interface DiscordStandIn {
+  apiUrl: string;
+  requests: Array<{ method: string; path: string; at: number }>;
+  close(): Promise<void>;
+}
+
+/**
+ * The part of Discord's REST API a worker uses to deliver (post a message, add a reaction), answering at once: the
+ * bench measures Herald's pacing, not a server. (The tests' full fake Discord lives in test/, which benches don't use.)
+ */
+async function startDiscordStandIn(): Promise<DiscordStandIn> {
+  const requests: DiscordStandIn['requests'] = [];
+  let nextId = 10n ** 17n;
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent((req.url ?? '').replace(/^\/api\/v10/, '').split('?')[0] ?? '');
+    requests.push({ method: req.method ?? 'GET', path, at: Date.now() });
+    req.resume();
+    req.on('end', () => {
+      const message = req.method === 'POST' && /^\/channels\/\d+\/messages$/.exec(path);
+      if (message) {
+        const id = String(nextId++);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id, channel_id: path.split('/')[2], content: '', embeds: [] }));
+      } else if (req.method === 'PUT' && path.includes('/reactions/')) res.writeHead(204).end();
+      else res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 0, message: 'Not Found' }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { apiUrl: `http://127.0.0.1:${port}/api`, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
 interface Worker {
   child: ChildProcess;
   stopped: Promise<void>;
 }
 
-function startWorkers(count: number, main: string, cwd: string, discord: FakeDiscord, env: Record<string, string> = {}): Promise<Worker[]> {
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Herald workers as processes: `npm start` with HERALD_ROLE=worker (run from the sources through tsx). */
+function startWorkers(count: number, cwd: string, discord: DiscordStandIn, env: Record<string, string> = {}): Promise<Worker[]> {
   return Promise.all(
     Array.from({ length: count }, () => {
-      const child = spawn(process.execPath, [main], {
+      // tsx by file URL: the workers run in an empty folder (no .env, no data/), where `--import tsx` would not resolve
+      const tsx = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+      const child = spawn(process.execPath, ['--import', tsx, join(ROOT, 'src', 'main.ts')], {
         cwd,
         env: {
           PATH: process.env.PATH,
@@ -135,17 +173,11 @@ async function roundTrips(run: () => Promise<void>): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const herald = buildHerald();
   const cwd = mkdtempSync(join(tmpdir(), 'herald-scale-bench-'));
   const server = fork(fileURLToPath(import.meta.url), ['serve'], { stdio: 'inherit' });
   const { ports } = await ask<{ ports: number[] }>(server);
   const urls = Array.from({ length: FEEDS }, (_, i) => `http://${HOSTS[i % HOSTS.length]}:${ports[i % HOSTS.length]}/feed/${i}.xml`);
-  const discord = await startFakeDiscord({
-    token: TOKEN,
-    applicationId: '910000000000000009',
-    botUserId: '910000000000000008',
-    guilds: [{ id: GUILD, name: 'Bench', channels: CHANNELS.map((id, i) => ({ id, name: `news-${i}` })), members: [] }],
-  });
+  const discord = await startDiscordStandIn();
   const admin = new Redis(redisUrl);
   const connect = () => new Redis(redisUrl, redisOptions({ maxRetriesPerRequest: null, lazyConnect: false }));
   console.log(`${FEEDS} feeds on ${HOSTS.length} loopback hosts; ${cpus().length} cores (${cpus()[0]?.model ?? '?'}); Redis ${redisUrl}; node ${process.version}`);
@@ -159,7 +191,7 @@ async function main(): Promise<void> {
     const perGuild = FEEDS / GUILDS;
     for (let g = 0; g < GUILDS; g++) await store.guildFeeds.set(`92000000000000${String(g).padStart(4, '0')}`, { follows: urls.slice(g * perGuild, (g + 1) * perGuild), droppedDefaults: [] });
     await store.close();
-    const workers = await startWorkers(workerCount, herald.main, cwd, discord);
+    const workers = await startWorkers(workerCount, cwd, discord);
     const jobs = new PollJobs({ connect, prefix: PREFIX, poller: { pollFeed: async () => ({ outcome: 'skipped', newItems: 0 }) }, feedUrls: () => urls, intervalMs: 120_000, log: silentLogger, clock: () => new Date() });
     for (const name of ['cold', 'steady', 'slow']) {
       if (name !== 'cold') {
@@ -213,7 +245,7 @@ async function main(): Promise<void> {
     const store = await openStore(redisUrl, { prefix: PREFIX });
     const coordination = await RedisCoordination.open(redisUrl, { prefix: PREFIX });
     const delivery = new DeliveryJobs({ connect, prefix: PREFIX, coordination, outbox: store.outbox, log: silentLogger });
-    const workers = await startWorkers(2, herald.main, cwd, discord, { RATING_REACTIONS: String(reactions) });
+    const workers = await startWorkers(2, cwd, discord, { RATING_REACTIONS: String(reactions) });
     const before = discord.requests.length;
     const start = Date.now();
     for (let i = 0; i < alerts; i++) {
