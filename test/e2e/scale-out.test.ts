@@ -251,6 +251,8 @@ describe.skipIf(!REDIS)('scale-out: 2 gateway shards + 2 workers on one Redis', 
   }, TEST_MS);
 });
 
-describe.skipIf(REDIS)('scale-out', () => {
-  it.skip('skipped: set HERALD_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379) to run two gateways and two workers on Redis', () => undefined);
-});
+if (!REDIS) {
+  describe('scale-out', () => {
+    it.skip('skipped: set HERALD_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379) to run two gateways and two workers on Redis', () => undefined);
+  });
+}
