@@ -99,6 +99,6 @@ describe('scale-out settings', () => {
     expect(() => loadConfig({ ...redis, SHARDS: '4', SHARD_COUNT: '4' })).toThrow(/SHARDS lists shard 4, but SHARD_COUNT=4 numbers shards 0 to 3/);
     expect(() => loadConfig({ ...redis, SHARDS: '0,1' })).toThrow(/SHARDS needs SHARD_COUNT/);
     expect(() => loadConfig({ ...redis, HERALD_ROLE: 'worker', SHARDS: '0', SHARD_COUNT: '1' })).toThrow(/worker has no gateway/);
-    expect(() => loadConfig({ ...redis, DISCORD_REQUESTS_PER_SECOND: '60' })).toThrow(/at most 50/);
+    expect(() => loadConfig({ ...redis, DISCORD_REQUESTS_PER_SECOND: '45' })).toThrow(/at most 44/);
   });
 });

@@ -65,7 +65,7 @@ const schema = z.object({
     .refine((v) => v === 'auto' || /^\d+(\s*,\s*\d+)*$/.test(v), 'must be auto or shard ids separated by commas, e.g. 0,1')
     .optional(),
   RATING_REACTIONS: bool.default(true),
-  DISCORD_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(50, 'must be at most 50: Discord allows 50 requests a second per bot').default(40),
+  DISCORD_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(44, 'must be at most 44: Discord allows 50 requests a second per bot, and the limiter\'s windows may let 9/8 of the budget into one second').default(40),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
   JOB_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
 });

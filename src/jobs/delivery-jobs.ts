@@ -47,6 +47,17 @@ export function deliveryJobId(outboxKey: string): string {
   return `send-${createHash('sha1').update(outboxKey).digest('base64url')}`;
 }
 
+/**
+ * BullMQ's limiter for `rate` alerts a second, in short windows: with one window of a second, a burst at the end of
+ * one window and the start of the next would put twice the rate into one second; with eighths of a second, at most
+ * 9/8 of it. Below 8 a second, one alert per 1/rate seconds.
+ */
+export function limiterFor(rate: number): { max: number; duration: number } {
+  const perSecond = Math.max(1, Math.floor(rate));
+  if (perSecond < 8) return { max: 1, duration: Math.ceil(1000 / perSecond) };
+  return { max: Math.floor(perSecond / 8), duration: 125 };
+}
+
 /** Requests an alert costs: the post, and the bot's five rating reactions unless they are turned off. */
 export function requestsPerAlert(ratingReactions: boolean): number {
   return ratingReactions ? 6 : 1;
@@ -146,10 +157,8 @@ export class DeliveryJobs implements AlertSender {
         lockDuration: options.lockMs,
         stalledInterval: Math.max(500, Math.floor(options.lockMs / 2)),
         maxStalledCount: 5,
-        // One limiter in Redis for the queue: every worker together stays under Discord's bot-wide limit. One alert
-        // per slot of 1/rate seconds, not `rate` per second: a burst at the end of one window and the start of the
-        // next would put twice the rate into one second.
-        limiter: { max: 1, duration: Math.ceil(1000 / Math.max(1, options.alertsPerSecond)) },
+        // One limiter in Redis for the queue: every worker together stays under Discord's bot-wide limit.
+        limiter: limiterFor(options.alertsPerSecond),
         settings: { backoffStrategy: (attemptsMade: number) => retryDelayMs(options.retryDelayMs ?? 30_000, attemptsMade) },
       },
     );
