@@ -2,7 +2,8 @@
 // story), so the same alert is never queued twice; the queue's rate limiter (kept in Redis) holds every worker
 // together under Discord's bot-wide limit; each channel's alerts wait in a line (a sorted set) and only its head is
 // sent, so they keep their order; BullMQ's retries and backoff replace the in-process retry timers, and a job whose
-// worker died is taken over by another once its lock expires.
+// worker died is taken over by another once its lock expires. A job behind others in its line sleeps (delayed) until
+// the one ahead settles and wakes it: waiting jobs must not spend the limiter, which counts every job taken.
 import { createHash } from 'node:crypto';
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -52,9 +53,12 @@ export function requestsPerAlert(ratingReactions: boolean): number {
   return ratingReactions ? 6 : 1;
 }
 
-/** How long a job that is not at the head of its channel's line waits before looking again. */
-const LINE_WAIT_MS = 400;
-const MAX_LINE_WAIT_MS = 15_000;
+/**
+ * How long a job behind others in its channel's line sleeps before looking again. The job ahead wakes it when it
+ * settles, so this only bounds a missed wake-up; it is long because every look costs a turn of the queue's limiter
+ * (a backlog of jobs looking every few seconds took nearly all of it, and the heads waited behind them).
+ */
+const LINE_WAIT_MS = 120_000;
 
 class SendFailed extends Error {
   override name = 'SendFailed';
@@ -80,7 +84,9 @@ export class DeliveryJobs implements AlertSender {
   async send(entry: OutboxEntry): Promise<void> {
     try {
       await this.deps.coordination.joinChannelLine(entry.channelId, entry.key);
-      await this.queue.add(
+      // behind others in its line: it sleeps until the one ahead settles and wakes it
+      const { place } = await this.deps.coordination.placeInChannelLine(entry.channelId, entry.key);
+      const job = await this.queue.add(
         'send',
         { key: entry.key, channelId: entry.channelId },
         {
@@ -91,8 +97,11 @@ export class DeliveryJobs implements AlertSender {
           // gone once settled: the outbox decides what is still to send, and a later drain may queue it again
           removeOnComplete: true,
           removeOnFail: true,
+          ...(place ? { delay: LINE_WAIT_MS } : {}),
         },
       );
+      // the one ahead settled before this job existed: no one woke it
+      if (place) await this.wakeIfHead(job, entry.channelId, entry.key);
     } catch (error) {
       if (error instanceof StoreUnavailableError) throw error;
       throw new StoreUnavailableError(`could not queue an alert in Redis: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
@@ -108,6 +117,7 @@ export class DeliveryJobs implements AlertSender {
         const entry = await outbox.get(key);
         if (!entry) {
           await coordination.leaveChannelLine(channelId, key);
+          await this.wakeHead(channelId, key);
           return 'gone';
         }
         // Only the head of the channel's line is sent; a head whose entry is gone (settled elsewhere) leaves it.
@@ -120,14 +130,18 @@ export class DeliveryJobs implements AlertSender {
           if (place === 0) break;
           if (head && look < 3 && !(await outbox.get(head))) {
             await coordination.leaveChannelLine(channelId, head);
+            await this.wakeHead(channelId, key);
             continue;
           }
-          await job.moveToDelayed(Date.now() + Math.min(MAX_LINE_WAIT_MS, LINE_WAIT_MS * place), token);
+          await job.moveToDelayed(Date.now() + LINE_WAIT_MS, token);
+          // the one ahead settled while this looked (it found this job running, not asleep): no one woke it
+          await this.wakeIfHead(job, channelId, key);
           throw new DelayedError();
         }
         const retry = await options.deliver(entry);
         if (retry) throw new SendFailed(`send attempt ${retry.attempts} failed; retried`);
         await coordination.leaveChannelLine(channelId, key);
+        await this.wakeHead(channelId, key);
         return 'settled';
       },
       {
@@ -150,6 +164,20 @@ export class DeliveryJobs implements AlertSender {
     });
     worker.on('error', (error) => log.warn({ event: 'jobs.delivery_worker_error', error: error.message }, 'the delivery worker lost Redis; retrying'));
     this.worker = worker;
+  }
+
+  /** Wakes the job at the head of a channel's line if it sleeps (`self`: the caller's key, not woken). */
+  private async wakeHead(channelId: string, self: string): Promise<void> {
+    const { head } = await this.deps.coordination.placeInChannelLine(channelId, self);
+    if (!head || head === self) return;
+    const job = await this.queue.getJob(deliveryJobId(head));
+    if (job && (await job.isDelayed())) await job.promote().catch(() => undefined); // taken meanwhile: awake
+  }
+
+  /** Wakes a sleeping job that has become the head of its line. */
+  private async wakeIfHead(job: Job<DeliveryJobData>, channelId: string, key: string): Promise<void> {
+    if ((await this.deps.coordination.placeInChannelLine(channelId, key)).place !== 0) return;
+    await job.promote().catch(() => undefined); // not asleep (already woken, or running): nothing to do
   }
 
   /** Jobs this process queued run elsewhere: there is nothing in flight here to wait for. */
