@@ -2,7 +2,8 @@
 // story), so the same alert is never queued twice; the queue's rate limiter (kept in Redis) holds every worker
 // together under Discord's bot-wide limit; each channel's alerts wait in a line (a sorted set) and only its head is
 // sent, so they keep their order; BullMQ's retries and backoff replace the in-process retry timers, and a job whose
-// worker died is taken over by another once its lock expires.
+// worker died is taken over by another once its lock expires. A job behind others in its line sleeps (delayed) until
+// the one ahead settles and wakes it: waiting jobs must not spend the limiter, which counts every job taken.
 import { createHash } from 'node:crypto';
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -64,11 +65,11 @@ export function requestsPerAlert(ratingReactions: boolean): number {
 }
 
 /**
- * How long a job behind others in its channel's line sleeps before looking again, per place. Its turn normally comes
- * sooner: the job that settles the head wakes the next one (promote), so this is only the safety net.
+ * How long a job behind others in its channel's line sleeps before looking again. The job ahead wakes it when it
+ * settles, so this only bounds a missed wake-up; it is long because every look costs a turn of the queue's limiter
+ * (a backlog of jobs looking every few seconds took nearly all of it, and the heads waited behind them).
  */
-const LINE_WAIT_MS = 2_000;
-const MAX_LINE_WAIT_MS = 60_000;
+const LINE_WAIT_MS = 120_000;
 
 class SendFailed extends Error {
   override name = 'SendFailed';
@@ -94,24 +95,24 @@ export class DeliveryJobs implements AlertSender {
   async send(entry: OutboxEntry): Promise<void> {
     try {
       await this.deps.coordination.joinChannelLine(entry.channelId, entry.key);
-      // Behind others in its channel: it sleeps until the job ahead settles and wakes it (no rate-limit slot spent
-      // on looking early). A wake that came before this add finds no job and queues it again, at once.
+      // behind others in its line: it sleeps until the one ahead settles and wakes it
       const { place } = await this.deps.coordination.placeInChannelLine(entry.channelId, entry.key);
-      const delay = place ? Math.min(MAX_LINE_WAIT_MS, LINE_WAIT_MS * place) : 0;
-      await this.queue.add(
+      const job = await this.queue.add(
         'send',
         { key: entry.key, channelId: entry.channelId },
         {
           jobId: deliveryJobId(entry.key),
-          delay,
           // the entry itself counts its send attempts and drops itself after MAX_SEND_ATTEMPTS; these cover the store
           attempts: MAX_SEND_ATTEMPTS + 4,
           backoff: { type: 'herald' },
           // gone once settled: the outbox decides what is still to send, and a later drain may queue it again
           removeOnComplete: true,
           removeOnFail: true,
+          ...(place ? { delay: LINE_WAIT_MS } : {}),
         },
       );
+      // the one ahead settled before this job existed: no one woke it
+      if (place) await this.wakeIfHead(job, entry.channelId, entry.key);
     } catch (error) {
       if (error instanceof StoreUnavailableError) throw error;
       throw new StoreUnavailableError(`could not queue an alert in Redis: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
@@ -127,6 +128,7 @@ export class DeliveryJobs implements AlertSender {
         const entry = await outbox.get(key);
         if (!entry) {
           await coordination.leaveChannelLine(channelId, key);
+          await this.wakeHead(channelId, key);
           return 'gone';
         }
         // Only the head of the channel's line is sent; a head whose entry is gone (settled elsewhere) leaves it.
@@ -139,15 +141,18 @@ export class DeliveryJobs implements AlertSender {
           if (place === 0) break;
           if (head && look < 3 && !(await outbox.get(head))) {
             await coordination.leaveChannelLine(channelId, head);
+            await this.wakeHead(channelId, key);
             continue;
           }
-          await job.moveToDelayed(Date.now() + Math.min(MAX_LINE_WAIT_MS, LINE_WAIT_MS * place), token);
+          await job.moveToDelayed(Date.now() + LINE_WAIT_MS, token);
+          // the one ahead settled while this looked (it found this job running, not asleep): no one woke it
+          await this.wakeIfHead(job, channelId, key);
           throw new DelayedError();
         }
         const retry = await options.deliver(entry);
         if (retry) throw new SendFailed(`send attempt ${retry.attempts} failed; retried`);
         await coordination.leaveChannelLine(channelId, key);
-        await this.wakeNext(channelId);
+        await this.wakeHead(channelId, key);
         return 'settled';
       },
       {
@@ -172,23 +177,32 @@ export class DeliveryJobs implements AlertSender {
     this.worker = worker;
   }
 
-  /** The channel's new head is sent now: its sleeping job is woken, or queued again when it was lost. */
-  private async wakeNext(channelId: string): Promise<void> {
-    const { head } = await this.deps.coordination.placeInChannelLine(channelId, '');
-    if (!head) return;
+  /**
+   * Wakes the job at the head of a channel's line if it sleeps (`self`: the caller's key, not woken), or queues it
+   * again when its job is gone (all its retries spent while the store was down) and its alert still waits.
+   */
+  private async wakeHead(channelId: string, self: string): Promise<void> {
     try {
+      const { head } = await this.deps.coordination.placeInChannelLine(channelId, self);
+      if (!head || head === self) return;
       const job = await this.queue.getJob(deliveryJobId(head));
       if (job) {
-        if (await job.isDelayed()) await job.promote();
-        return; // waiting or running: it takes its turn by itself
+        if (await job.isDelayed()) await job.promote().catch(() => undefined); // taken meanwhile: awake
+        return;
       }
       const entry = await this.deps.outbox.get(head);
       if (entry) await this.send(entry);
       else await this.deps.coordination.leaveChannelLine(channelId, head);
     } catch (error) {
-      // promoted by another worker meanwhile, or Redis hiccuped: the job still wakes by its own timer
-      this.deps.log.debug({ event: 'alert.wake_failed', channel: channelId, error: error instanceof Error ? error.message : String(error) }, 'could not wake the next alert of a channel');
+      // Redis hiccuped: the sleeping job still wakes by its own timer, and workers queue the outbox again now and then
+      this.deps.log.warn({ event: 'alert.wake_failed', channel: channelId, error: error instanceof Error ? error.message : String(error) }, 'could not wake the next alert of a channel');
     }
+  }
+
+  /** Wakes a sleeping job that has become the head of its line. */
+  private async wakeIfHead(job: Job<DeliveryJobData>, channelId: string, key: string): Promise<void> {
+    if ((await this.deps.coordination.placeInChannelLine(channelId, key)).place !== 0) return;
+    await job.promote().catch(() => undefined); // not asleep (already woken, or running): nothing to do
   }
 
   /** Jobs this process queued run elsewhere: there is nothing in flight here to wait for. */

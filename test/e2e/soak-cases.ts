@@ -25,3 +25,10 @@ export function check(result: SoakResult): void {
 export const run = (seed: number, backend: string, storeUrl?: string) =>
   runSoak({ seed, backend, storeUrl, stories: 140, publishMs: 20_000, kills: 3 });
 
+/** Seeds of the scale-out soak (a gateway and two workers on Redis, one worker SIGKILLed at a time). */
+export const WORKER_SEEDS = (process.env.HERALD_SOAK_WORKER_SEEDS ?? '2,4').split(',').map(Number).filter(Number.isInteger);
+
+/** The same stories and faults as `run`, on Redis, with a gateway and two workers; each kill replaces a worker. */
+export const runWorkers = (seed: number, storeUrl: string) =>
+  runSoak({ seed, backend: 'redis, two workers', storeUrl, topology: 'workers', stories: 140, publishMs: 20_000, kills: 3, log: (line) => console.log(line) });
+

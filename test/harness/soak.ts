@@ -5,6 +5,10 @@
  * seeded moments and restarted on the same store. At the end every channel is compared with what its subscriptions
  * imply: `expected N, delivered N, duplicates 0, lost 0`.
  *
+ * Two topologies: `one` (a single Herald, HERALD_ROLE=all, on SQLite or Redis) and `workers` (Redis only: one gateway
+ * process, HERALD_ROLE=gateway, which answers the setup's slash commands, and two HERALD_ROLE=worker processes that
+ * poll and send as BullMQ jobs; the kills hit a worker, never the gateway).
+ *
  * Used by test/e2e/soak.test.ts (short, several seeds) and scripts/soak.ts (`npm run soak`, longer).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,10 +16,14 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Queue } from 'bullmq';
 import { PermissionFlagsBits } from 'discord-api-types/v10';
-import { startFakeDiscord, type FakeDiscord, type FakeMessage, type FaultPlan } from './fake-discord.js';
+import { Redis } from 'ioredis';
+import { startFakeDiscord, type FakeDiscord, type FakeMessage, type FakeRequest, type FaultPlan } from './fake-discord.js';
 import { rssFeed, startFeedServer, type FeedServer } from './feed-server.js';
 import { prng } from '../../bench/prng.js';
+import { DELIVERY_QUEUE } from '../../src/jobs/delivery-jobs.js';
+import { queuePrefix } from '../../src/jobs/poll-jobs.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TOKEN = 'soak-secret-token';
@@ -48,8 +56,20 @@ export const GUILDS = [
   },
 ];
 
+/**
+ * `one`: a single Herald process (HERALD_ROLE=all). `workers`: on Redis only, a gateway (HERALD_ROLE=gateway) and two
+ * workers (HERALD_ROLE=worker) on the same store; each kill SIGKILLs a worker and starts a replacement a few seconds
+ * later (after its jobs' locks expired, so the surviving worker has to take them over).
+ */
+export type SoakTopology = 'one' | 'workers';
+
+/** JOB_LOCK_MS of the `workers` topology: a dead worker's jobs go to another worker within a few seconds. */
+export const SOAK_JOB_LOCK_MS = 2_500;
+
 export interface SoakOptions {
   seed: number;
+  /** Default `one`. `workers` needs a Redis `storeUrl`. */
+  topology?: SoakTopology;
   /** `sqlite://…` (a fresh file per run when omitted) or a Redis URL whose database the run may flush. */
   storeUrl?: string;
   /** For the printed line. */
@@ -176,6 +196,8 @@ export class Herald {
   readonly exited: Promise<void>;
   /** set when we send the signal, so an exit we did not cause is a crash */
   expectExit = false;
+  /** `all`, `gateway` or `worker` (HERALD_ROLE) */
+  readonly role: string;
 
   constructor(
     env: Record<string, string>,
@@ -185,6 +207,7 @@ export class Herald {
     /** every stdout line is also appended here, when set */
     logFile?: string,
   ) {
+    this.role = env.HERALD_ROLE ?? 'all';
     const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
     this.child = spawn(process.execPath, ['--import', tsx, join(ROOT, 'src/main.ts')], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const child = this.child;
@@ -229,6 +252,11 @@ export class Herald {
     return this.events.includes('start');
   }
 
+  /** Whether this process sent a request (discord.js's User-Agent carries `Herald/<pid>`). */
+  sent(q: FakeRequest | undefined): boolean {
+    return !!q?.userAgent && new RegExp(`Herald/${this.child.pid}(\\D|$)`).test(q.userAgent);
+  }
+
   tail(): string {
     return `stdout (tail): ${this.out.slice(-3000)}\nstderr (tail): ${this.err.slice(-3000)}`;
   }
@@ -251,16 +279,22 @@ interface FeedEntry {
 
 /**
  * The soak's world: the fake Discord (guilds, channels, an admin), the feed server with FEEDS (a few old stories
- * each), and Herald as a process on one store, started, killed and restarted at will.
+ * each), and Herald as a process on one store, started, killed and restarted at will; in the `workers` topology a
+ * gateway process plus worker processes, the workers killed and replaced at will.
  */
 export class SoakWorld {
+  /** The one Herald (`one`), or the gateway (`workers`). */
   herald: Herald | undefined;
+  /** Every worker process started (`workers`), the killed ones too. */
+  readonly workers: Herald[] = [];
   /** Herald exits the world did not cause, with the log tail. */
   readonly crashes: string[] = [];
   /** Herald's warn and error log lines, counted by level and event, over all its processes. */
   readonly warnings = new Map<string, number>();
   restarts = 0;
   private readonly published = new Map<string, FeedEntry[]>();
+  /** The delivery queue (`workers`): to see whether any alert job still waits, e.g. for a retry. */
+  private deliveryQueue: { queue: Queue; redis: Redis } | null = null;
 
   private constructor(
     readonly seed: number,
@@ -268,6 +302,7 @@ export class SoakWorld {
     readonly feeds: FeedServer,
     private readonly dir: string,
     private readonly storeUrl: string,
+    readonly topology: SoakTopology,
   ) {}
 
   /** Herald's log lines go to `$HERALD_SOAK_LOG_DIR/seed-<seed>-<pid>.log` when that variable is set. */
@@ -278,7 +313,8 @@ export class SoakWorld {
     return join(dir, `seed-${this.seed}-${process.pid}.log`);
   }
 
-  static async open(seed: number, storeUrl?: string): Promise<SoakWorld> {
+  static async open(seed: number, storeUrl?: string, topology: SoakTopology = 'one'): Promise<SoakWorld> {
+    if (topology === 'workers' && !/^rediss?:/.test(storeUrl ?? '')) throw new Error('the soak with workers runs on Redis only: give it a redis:// store URL');
     const dir = mkdtempSync(join(tmpdir(), `herald-soak-${seed}-`));
     let url = storeUrl ?? `sqlite://${join(dir, 'herald.sqlite')}`;
     let feeds: FeedServer | undefined;
@@ -298,7 +334,7 @@ export class SoakWorld {
         // a loaded 2-core machine must not turn a slow command answer into a failure of the soak
         interactionAckTimeoutMs: 30_000,
       });
-      const world = new SoakWorld(seed, fake, feeds, dir, url);
+      const world = new SoakWorld(seed, fake, feeds, dir, url, topology);
       // Feeds start with a few old stories: the first fetch marks them seen, and they must never be posted.
       const t0Old = Date.now() - 3_600_000;
       for (const [i, path] of FEEDS.entries()) {
@@ -333,8 +369,37 @@ export class SoakWorld {
     this.feeds.set(path, rssFeed({ title: `Soak feed ${path}`, link: 'https://news.example/', items: [...this.published.get(path)!].reverse() }), { contentType: 'application/rss+xml' });
   }
 
-  /** Starts Herald on the world's store and waits for its `start` log line. */
+  /** Starts Herald on the world's store (`workers`: the gateway) and waits for its `start` log line. */
   async start(): Promise<Herald> {
+    const h = this.launch(this.topology === 'workers' ? 'gateway' : undefined);
+    this.herald = h;
+    await this.started(h);
+    return h;
+  }
+
+  /** Starts one more worker (`workers`) and waits for its `start` log line. */
+  async startWorker(): Promise<Herald> {
+    if (this.topology !== 'workers') throw new Error('startWorker is for the workers topology');
+    const w = this.launch('worker');
+    this.workers.push(w);
+    await this.started(w);
+    return w;
+  }
+
+  /** The workers still running. */
+  liveWorkers(): Herald[] {
+    return this.workers.filter((w) => !w.exit && !w.expectExit);
+  }
+
+  /** SIGKILLs a worker, leaves it dead for `deadMs` (its jobs' locks run out meanwhile), then starts a replacement. */
+  async replaceWorker(victim: Herald, deadMs: number): Promise<void> {
+    await victim.kill('SIGKILL');
+    this.restarts++;
+    if (deadMs) await sleep(deadMs);
+    await this.startWorker();
+  }
+
+  private launch(role: 'gateway' | 'worker' | undefined): Herald {
     const h = new Herald(
       {
         PATH: process.env.PATH ?? '',
@@ -344,17 +409,30 @@ export class SoakWorld {
         ALLOW_PRIVATE_ADDRESSES: 'true',
         POLL_CRON: '*/1 * * * * *',
         LOG_LEVEL: 'info',
+        ...(role ? { HERALD_ROLE: role, JOB_LOCK_MS: String(SOAK_JOB_LOCK_MS) } : {}),
       },
       this.dir,
       this.warnings,
       this.logFile,
     );
-    this.herald = h;
     void h.exited.then(() => {
-      if (!h.expectExit) this.crashes.push(`seed ${this.seed}: Herald exited by itself ${JSON.stringify(h.exit)}\n${h.tail()}`);
+      if (!h.expectExit) this.crashes.push(`seed ${this.seed}: Herald (${h.role}, pid ${h.child.pid}) exited by itself ${JSON.stringify(h.exit)}\n${h.tail()}`);
     });
-    await until('Herald to start', () => h.started(), 60_000, () => (h.exit ? `it exited (${JSON.stringify(h.exit)})\n${h.tail()}` : null));
     return h;
+  }
+
+  private async started(h: Herald): Promise<void> {
+    await until(`Herald (${h.role}) to start`, () => h.started(), 60_000, () => (h.exit ? `it exited (${JSON.stringify(h.exit)})\n${h.tail()}` : null));
+  }
+
+  /** Delivery jobs waiting, delayed (a retry, a channel's turn) or running (`workers`; none otherwise). */
+  async deliveryJobs(): Promise<Record<string, number>> {
+    if (this.topology !== 'workers') return {};
+    if (!this.deliveryQueue) {
+      const redis = new Redis(this.storeUrl, { maxRetriesPerRequest: null });
+      this.deliveryQueue = { redis, queue: new Queue(DELIVERY_QUEUE, { connection: redis, prefix: queuePrefix(undefined) }) };
+    }
+    return this.deliveryQueue.queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
   }
 
   /** SIGKILL, then a new Herald on the same store. */
@@ -399,17 +477,25 @@ export class SoakWorld {
     return until(what, cond, timeoutMs, () => (this.crashes.length ? this.crashes.join('\n') : null));
   }
 
-  /** SIGTERM; null when Herald exited 0, else what happened. */
+  /** SIGTERM to every running Herald (at once); null when each exited 0, else what happened. */
   async stop(): Promise<string | null> {
-    const last = this.herald;
-    if (!last) return null;
+    const running = [this.herald, ...this.liveWorkers()].filter((h): h is Herald => !!h && !h.exit);
+    if (!running.length) return null;
     const t = Date.now();
-    await Promise.race([last.kill('SIGTERM'), sleep(30_000)]);
-    return last.exit?.code === 0 ? null : `SIGTERM → ${last.exit ? JSON.stringify(last.exit) : 'still running after 30 s'} (${Date.now() - t} ms)\n${last.tail()}`;
+    const outcomes = await Promise.all(
+      running.map(async (h) => {
+        await Promise.race([h.kill('SIGTERM'), sleep(30_000)]);
+        return h.exit?.code === 0 ? null : `${h.role} SIGTERM → ${h.exit ? JSON.stringify(h.exit) : 'still running after 30 s'} (${Date.now() - t} ms)\n${h.tail()}`;
+      }),
+    );
+    const bad = outcomes.filter((o): o is string => o !== null);
+    return bad.length ? bad.join('\n') : null;
   }
 
   async close(): Promise<void> {
-    if (this.herald && !this.herald.exit) await this.herald.kill('SIGKILL');
+    for (const h of [this.herald, ...this.workers]) if (h && !h.exit) await h.kill('SIGKILL');
+    await this.deliveryQueue?.queue.close().catch(() => undefined);
+    this.deliveryQueue?.redis.disconnect();
     await this.fake.close();
     await this.feeds.close();
     rmSync(this.dir, { recursive: true, force: true });
@@ -455,14 +541,18 @@ export function tally(world: SoakWorld, expected: Map<string, Set<string>>): Pic
 export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const log = opts.log ?? (() => undefined);
   const r = prng(opts.seed);
-  const world = await SoakWorld.open(opts.seed, opts.storeUrl);
+  const topology = opts.topology ?? 'one';
+  const world = await SoakWorld.open(opts.seed, opts.storeUrl, topology);
   const { fake, feeds } = world;
   const tag = `seed ${opts.seed}/${opts.backend}`;
   try {
     // ---- setup through slash commands, before any fault ----
     await world.start();
     await world.subscribe();
-    log(`${tag}: set up ${GUILDS.length} guilds, ${GUILDS.flatMap((g) => g.channels).length} channels; publishing ${opts.stories} stories over ${opts.publishMs} ms with ${opts.kills} kills`);
+    // workers: started once the follows and subscriptions are stored, so both begin with all of them (they read the
+    // store at start; what changes later reaches them as change notices)
+    if (topology === 'workers') await Promise.all([world.startWorker(), world.startWorker()]);
+    log(`${tag}: set up ${GUILDS.length} guilds, ${GUILDS.flatMap((g) => g.channels).length} channels${topology === 'workers' ? ', a gateway and 2 workers' : ''}; publishing ${opts.stories} stories over ${opts.publishMs} ms with ${opts.kills} kills`);
 
     // ---- publishing, faults and kills ----
     const stories = planStories(opts.seed, opts.stories, opts.publishMs);
@@ -490,26 +580,62 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       }
     })();
     const lostAnswers = () => fake.faults.events.filter((e) => e.kind === 'lost-close' && e.method === 'POST').length;
+    const isPost = (q: FakeRequest) => q.method === 'POST' && q.path.endsWith('/messages');
     const killer = (async () => {
       for (const k of killPlan) {
         const wait = t0 + k.at - Date.now();
         if (wait > 0) await sleep(wait);
+        let lostRequest: FakeRequest | undefined;
         if (k.afterLost) {
           const seen = lostAnswers();
           const deadline = Date.now() + 5_000;
           while (lostAnswers() === seen && Date.now() < deadline) await sleep(5);
+          lostRequest = fake.requests.findLast((q) => q.lost && isPost(q));
         }
-        log(`${tag}: SIGKILL at +${Date.now() - t0} ms${k.afterLost ? ' (right after a lost answer)' : ''}; restarting`);
-        await world.restart(k.pauseMs);
+        if (topology === 'one') {
+          log(`${tag}: SIGKILL at +${Date.now() - t0} ms${k.afterLost ? ' (right after a lost answer)' : ''}; restarting`);
+          await world.restart(k.pauseMs);
+          continue;
+        }
+        // workers: the victim is a worker sending alerts: the one whose answer was just lost, else the one whose send
+        // is in flight (or came last). It stays dead past JOB_LOCK_MS, so the surviving worker must take its jobs
+        // over (BullMQ's stalled check); then a replacement starts (a new process: the killed one stays dead).
+        const live = world.liveWorkers();
+        const sender = (q: FakeRequest | undefined) => live.find((w) => w.sent(q));
+        const victim =
+          sender(lostRequest) ??
+          sender(fake.requests.findLast((q) => isPost(q) && q.status === undefined)) ??
+          sender(fake.requests.findLast(isPost)) ??
+          live[0]!;
+        const deadMs = SOAK_JOB_LOCK_MS + 500 + k.pauseMs * 4;
+        const how = lostRequest && victim.sent(lostRequest) ? ' (right after its answer was lost)' : '';
+        log(`${tag}: SIGKILL worker ${victim.child.pid} at +${Date.now() - t0} ms${how}; a replacement in ${deadMs} ms`);
+        await world.replaceWorker(victim, deadMs);
       }
     })();
     await Promise.all([publisher, killer]);
 
     // ---- the end: Discord behaves again, one more restart picks up what waits for a retry, then quiet ----
     fake.injectFaults(null);
-    await world.restart();
+    // workers: no restart; a retry waits as a delayed job in Redis whoever runs it, so the end waits for the queue
+    if (topology === 'one') await world.restart();
     const finalStart = Date.now();
     const expected = expectedByChannel(stories);
+    let jobsPending = 0;
+    let watching = topology === 'workers';
+    const jobWatch = (async () => {
+      let reported = Date.now();
+      while (watching) {
+        const counts = await world.deliveryJobs().catch(() => null);
+        if (counts) jobsPending = Object.values(counts).reduce((a, b) => a + b, 0);
+        if (counts && Date.now() - reported >= 10_000) {
+          reported = Date.now();
+          const delivered = [...expected].reduce((n, [ch, links]) => n + new Set(world.alertsOf(ch).map((m) => String(m.embeds[0]?.url)).filter((l) => links.has(l))).size, 0);
+          log(`${tag}: drain +${Date.now() - finalStart} ms: delivered ${delivered}, delivery jobs ${JSON.stringify(counts)}`);
+        }
+        await sleep(200);
+      }
+    })();
     const allDelivered = () =>
       [...expected].every(([ch, links]) => {
         const got = new Set(world.alertsOf(ch).map((m) => String(m.embeds[0]?.url)));
@@ -519,11 +645,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const fetchesBefore = feeds.requests.length;
     const sawFinalFeeds = () => FEEDS.every((p) => feeds.requests.slice(fetchesBefore).filter((q) => q.path === p && q.status > 0).length >= 2);
     const quiet = () => Date.now() - world.lastSendAt();
-    const done = () => sawFinalFeeds() && (allDelivered() ? quiet() > (opts.quietMs ?? 1500) : quiet() > (opts.idleMs ?? 10_000));
+    const done = () => sawFinalFeeds() && jobsPending === 0 && (allDelivered() ? quiet() > (opts.quietMs ?? 1500) : quiet() > (opts.idleMs ?? 10_000));
     try {
       await world.until('Herald to deliver everything and go quiet', done, opts.drainTimeoutMs ?? 180_000);
     } catch (error) {
       log(`${tag}: ${(error as Error).message.split('\n')[0]}; counting what is missing as lost`);
+    } finally {
+      watching = false;
+      await jobWatch;
     }
     const finalDrainMs = Date.now() - finalStart;
     if (!allDelivered()) log(`${tag}: Herald went idle ${finalDrainMs} ms after the final restart with alerts missing`);
