@@ -216,20 +216,33 @@ export class Poller {
       const base: FeedRecord = record ?? blankFeedRecord(url, feed.title, feed.siteUrl, now);
       const seen = await store.seen.get(url);
       const found = findNewItems(seen, feed.items, feed.siteUrl);
-      const { next } = found;
+      let { next } = found;
       let newItems = found.newItems;
+      let claimedElsewhere = false;
       if (newItems.length && this.deps.claimNewItems) {
         // another worker polling the same feed at the same moment (a job retried while its first run still went on)
         // alerts on each item once: the claim is one atomic step per item
         const mine = await this.deps.claimNewItems(url, newItems.map((i) => i.id), token);
-        if (mine.size < newItems.length) log.info({ event: 'feed.items_claimed_elsewhere', feed: url, count: newItems.length - mine.size }, 'another poll already took these items');
+        const elsewhere = newItems.filter((i) => !mine.has(i.id));
+        if (elsewhere.length) {
+          // Not marked seen here, and the body is read again next time: the poll holding them may die before it
+          // queues their alerts, and a later poll must then still find them new (it may claim them once the holder's
+          // job is retried, or its claim has expired).
+          claimedElsewhere = true;
+          const ids = new Set(elsewhere.map((i) => i.id));
+          const links = new Set(elsewhere.flatMap((i) => (i.link ? [i.link] : [])));
+          next = { ids: next.ids.filter((id) => !ids.has(id)), links: next.links.filter((link) => !links.has(link)) };
+          log.info({ event: 'feed.items_claimed_elsewhere', feed: url, count: elsewhere.length }, 'another poll holds these items; they stay new until it has queued them');
+        }
         newItems = newItems.filter((i) => mine.has(i.id));
       }
+      const polled = succeeded(base, now, ingested.fetched, nextPollAt);
       const updated: FeedRecord = {
-        ...succeeded(base, now, ingested.fetched, nextPollAt),
+        ...polled,
+        ...(claimedElsewhere ? { etag: null, lastModified: null } : {}),
         title: feed.title || base.title,
         siteUrl: feed.siteUrl ?? base.siteUrl,
-        bodyHash,
+        bodyHash: claimedElsewhere ? null : bodyHash,
         bodyParseError: null,
         lastNewItemAt: newItems.length ? now.toISOString() : base.lastNewItemAt,
       };

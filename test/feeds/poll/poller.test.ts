@@ -10,6 +10,7 @@ import { silentLogger } from '../../../src/log.js';
 import type { FeedRecord } from '../../../src/feeds/records.js';
 import { openStore, type Store } from '../../../src/repositories.js';
 import { rssFeed } from '../../harness/feed-server.js';
+import { StoreUnavailableError } from '../../../src/store/store.js';
 import { existsSync, readFileSync } from 'node:fs';
 
 const URL_A = 'https://news.example/a.xml';
@@ -449,4 +450,74 @@ describe.skipIf(!corpusHere)('feed identity on real podcast feeds (issue 8, find
       });
     }
   }
+});
+
+describe('several workers claiming new items (HERALD_ROLE=worker)', () => {
+  const FEED = 'https://news.example/claims.xml';
+
+  function world() {
+    let items = [{ title: 'old', guid: 'o1', link: 'https://news.example/o1' }];
+    const fetcher: Fetcher = {
+      async fetch() {
+        return { kind: 'ok', status: 200, body: Buffer.from(rssFeed({ title: 'F', items })), contentType: 'application/rss+xml', etag: '"v"', lastModified: null, finalUrl: FEED, maxAgeSeconds: null } as FetchOutcome;
+      },
+      async close() {},
+    };
+    // Redis's SET NX GET, in memory: the first claim wins; the same token may claim again
+    const claims = new Map<string, string>();
+    const claimNewItems = async (url: string, ids: string[], token: string) => {
+      const mine = new Set<string>();
+      for (const id of ids) {
+        const holder = claims.get(`${url}|${id}`);
+        if (holder === undefined) claims.set(`${url}|${id}`, token);
+        if (holder === undefined || holder === token) mine.add(id);
+      }
+      return mine;
+    };
+    const queued: string[] = [];
+    let dies = false;
+    return {
+      setItems: (next: typeof items) => (items = next),
+      dieOnce: () => (dies = true),
+      queued,
+      poller: (store: Store) =>
+        new Poller({
+          store,
+          fetcher,
+          log: silentLogger,
+          clock: () => new Date('2026-12-01T10:00:00Z'),
+          intervalMs: MINUTE_MS,
+          feedUrls: () => [FEED],
+          parse: parseFeed,
+          claimNewItems,
+          onNewItems: async (_feed, its) => {
+            if (dies) {
+              dies = false;
+              throw new StoreUnavailableError('the worker died here, before the outbox write');
+            }
+            queued.push(...its.map((i) => i.id));
+          },
+        }),
+    };
+  }
+
+  it('an item claimed by a poll that died is not marked seen by the next cycle; the dead poll’s retry alerts it, once', async () => {
+    const store = await openStore('memory://');
+    const w = world();
+    const poller = w.poller(store);
+    await poller.pollFeed(FEED, { force: true, token: 'first' }); // learns what exists
+    w.setItems([{ title: 'new', guid: 'n1', link: 'https://news.example/n1' }, { title: 'old', guid: 'o1', link: 'https://news.example/o1' }]);
+    w.dieOnce();
+    await expect(poller.pollFeed(FEED, { force: true, token: 'slot-1' })).rejects.toThrow(StoreUnavailableError);
+    // the next cycle's job (another worker): n1 is held by slot-1's job, so it is skipped but stays new
+    expect((await poller.pollFeed(FEED, { force: true, token: 'slot-2' })).newItems).toBe(0);
+    expect((await store.seen.get(FEED))!.ids).not.toContain('n1');
+    expect((await store.feeds.get(FEED))!.bodyHash).toBeNull(); // the same body is parsed again next time
+    // slot-1's job, taken over by a live worker: it claims n1 again and queues it
+    expect((await poller.pollFeed(FEED, { force: true, token: 'slot-1' })).newItems).toBe(1);
+    expect(w.queued).toEqual(['n1']);
+    expect((await store.seen.get(FEED))!.ids).toContain('n1');
+    expect((await poller.pollFeed(FEED, { force: true, token: 'slot-3' })).newItems).toBe(0);
+    expect(w.queued).toEqual(['n1']);
+  });
 });
