@@ -16,6 +16,7 @@ import type { Collection } from '../store/store.js';
 import { StoreUnavailableError } from '../store/store.js';
 import type { RedisCoordination } from '../store/redis-coordination.js';
 import { queuePrefix } from './poll-jobs.js';
+import { queueDrained } from './queue-drained.js';
 
 export const DELIVERY_QUEUE = 'herald-deliver';
 
@@ -150,7 +151,13 @@ export class DeliveryJobs implements AlertSender {
           throw new DelayedError();
         }
         const retry = await options.deliver(entry);
-        if (retry) throw new SendFailed(`send attempt ${retry.attempts} failed; retried`);
+        if (retry) {
+          // Out of the line while it waits for its retry, as in one process: one flaky send does not hold up the
+          // channel's news; the retry joins the line again at its end.
+          await coordination.leaveChannelLine(channelId, key);
+          await this.wakeHead(channelId, key);
+          throw new SendFailed(`send attempt ${retry.attempts} failed; retried`);
+        }
         await coordination.leaveChannelLine(channelId, key);
         await this.wakeHead(channelId, key);
         return 'settled';
@@ -209,15 +216,10 @@ export class DeliveryJobs implements AlertSender {
   async idle(): Promise<void> {}
 
   /** Waits until no delivery job is waiting, delayed or running (tests, the bench). */
-  async drained(timeoutMs = 60_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const counts = await this.queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
-      if (Object.values(counts).every((n) => n === 0)) return;
-      if (Date.now() > until) throw new Error(`delivery jobs not done after ${timeoutMs} ms: ${JSON.stringify(counts)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  drained(timeoutMs = 60_000): Promise<void> {
+    return queueDrained(this.queue, 'delivery jobs', timeoutMs);
   }
+
 
   close(): void {
     // closed asynchronously by closeAll (AlertSender.close is synchronous)

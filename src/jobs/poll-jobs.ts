@@ -9,6 +9,7 @@ import type { Poller, PollOutcome } from '../feeds/poll/poller.js';
 import { jitterMs } from '../feeds/poll/scheduler.js';
 import { metrics } from '../metrics.js';
 import { StoreUnavailableError } from '../store/store.js';
+import { queueDrained } from './queue-drained.js';
 
 export const POLL_QUEUE = 'herald-poll';
 
@@ -118,15 +119,10 @@ export class PollJobs {
   }
 
   /** Waits until no poll job is waiting, delayed or running (tests, the bench). */
-  async drained(timeoutMs = 60_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const counts = await this.queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
-      if (Object.values(counts).every((n) => n === 0)) return;
-      if (Date.now() > until) throw new Error(`poll jobs not done after ${timeoutMs} ms: ${JSON.stringify(counts)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  drained(timeoutMs = 60_000): Promise<void> {
+    return queueDrained(this.queue, 'poll jobs', timeoutMs);
   }
+
 
   async close(): Promise<void> {
     await this.worker?.close();

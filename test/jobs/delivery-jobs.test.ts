@@ -74,4 +74,40 @@ describe.skipIf(!REDIS)('delivery jobs on Redis', () => {
     // about one turn per alert (a few more when a wake-up races a look); it was several times that
     expect(taken).toBeLessThan(channels.length * perChannel * 1.5);
   }, 150_000);
+
+  it('a send that fails steps out of its channel’s line while it waits for its retry; the next alert goes first', async () => {
+    const other = testPrefix();
+    const otherCoordination = await RedisCoordination.open(REDIS!, { prefix: other });
+    const connect = () => new Redis(REDIS!, redisOptions({ maxRetriesPerRequest: null, lazyConnect: false }));
+    const delivery = new DeliveryJobs({ connect, prefix: other, coordination: otherCoordination, outbox: store.outbox, log: silentLogger });
+    try {
+      const sent: string[] = [];
+      let failures = 0;
+      delivery.startWorker({
+        deliver: async (entry) => {
+          if (entry.key === 'c9|first' && failures++ === 0) return { ...entry, attempts: 1 }; // a 5xx: try again later
+          sent.push(entry.key);
+          await store.outbox.delete(entry.key);
+          return null;
+        },
+        alertsPerSecond: 20,
+        concurrency: 2,
+        lockMs: 10_000,
+        retryDelayMs: 1_000,
+      });
+      for (const key of ['c9|first', 'c9|second', 'c9|third']) {
+        const entry = { key, channelId: 'c9', guildId: 'g', nonce: `n-${key}`, createdAt: new Date().toISOString(), attempts: 0 } as unknown as OutboxEntry;
+        await store.outbox.set(key, entry);
+        await delivery.send(entry);
+      }
+      await delivery.drained(60_000);
+      expect(sent).toEqual(['c9|second', 'c9|third', 'c9|first']);
+      expect(failures).toBe(2);
+    } finally {
+      await delivery.closeAll();
+      await otherCoordination.close();
+      await redisBackend.cleanup(other);
+      await redisBackend.cleanup(queuePrefix(other));
+    }
+  }, 90_000);
 });
