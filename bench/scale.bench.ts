@@ -149,6 +149,14 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** The whole machine's CPU time so far, busy and in all (Linux /proc/stat, clock ticks). */
+function machineCpu(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
 /** Redis's own CPU seconds (INFO cpu). */
 async function redisCpu(redis: Redis): Promise<number> {
   const info = await redis.info('cpu');
@@ -201,19 +209,22 @@ async function main(): Promise<void> {
       await ask(server, { latencyMs: name === 'slow' ? SLOW_MS : 0 });
       const cpu0 = workers.reduce((sum, w) => sum + cpuSeconds(w.child.pid), 0);
       const redis0 = await redisCpu(admin);
+      const machine0 = machineCpu();
       const t0 = performance.now();
       await jobs.plan({ spreadMs: 0, slot: `bench${workerCount}${name}` });
       await jobs.drained(600_000);
       const wallMs = performance.now() - t0;
       const cpu = workers.reduce((sum, w) => sum + cpuSeconds(w.child.pid), 0) - cpu0;
       const redis = (await redisCpu(admin)) - redis0;
+      const machine1 = machineCpu();
+      const busy = (100 * (machine1.busy - machine0.busy)) / Math.max(1, machine1.total - machine0.total);
       const failed = await jobs.queue.getJobCounts('failed');
       const perMin = FEEDS / (wallMs / 60_000);
       const perCpuMin = FEEDS / (cpu / 60);
       rows.push({ workers: workerCount, round: name, perMin, perCpuMin });
       console.log(
         `${workerCount} worker${workerCount > 1 ? 's' : ' '} ${name.padEnd(6)}: ${Math.round(perMin).toLocaleString('en-US').padStart(7)} feeds/min  wall ${(wallMs / 1000).toFixed(1)} s  ` +
-          `workers' CPU ${cpu.toFixed(1)} s (${Math.round(perCpuMin).toLocaleString('en-US')} feeds per CPU-minute)  Redis CPU ${redis.toFixed(1)} s${failed.failed ? `  (${failed.failed} jobs failed)` : ''}`,
+          `workers' CPU ${cpu.toFixed(1)} s (${Math.round(perCpuMin).toLocaleString('en-US')} feeds per CPU-minute)  Redis CPU ${redis.toFixed(1)} s  machine ${busy.toFixed(0)}% busy${failed.failed ? `  (${failed.failed} jobs failed)` : ''}`,
       );
     }
     await ask(server, { latencyMs: 0 });
