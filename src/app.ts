@@ -307,7 +307,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   // A cron tick spreads its fetches over most of the period (stable offset per URL) and does not wait for the sends
   // it queued: delivery runs at Discord's pace, polling at the feeds'. pollNow (tests) fetches every due feed at
   // once and resolves when the outbox drain and the sends it queued are done.
-  const tick = pollJobs ? () => pollJobs.plan({ spreadMs: intervalMs * SPREAD_SHARE }) : () => poller.runCycle({ spreadMs: intervalMs * SPREAD_SHARE });
+  const tick = pollJobs ? () => pollJobs.requestPlan({ spreadMs: intervalMs * SPREAD_SHARE }) : () => poller.runCycle({ spreadMs: intervalMs * SPREAD_SHARE });
   let manualCycles = 0;
   const pollNow = async (): Promise<CycleReport> => {
     await drained;

@@ -1,6 +1,8 @@
-// Polling as BullMQ jobs, for several worker processes on one Redis: every cron tick, each worker plans the cycle
-// (one job per feed, its id made of the cycle's slot and the feed), so planning twice adds nothing; any worker runs a
-// job; a job whose worker died is taken over by another once its lock expires (BullMQ's stalled-job check).
+// Polling as BullMQ jobs, for several worker processes on one Redis. Every cron tick, each worker asks for the cycle
+// to be planned: one plan job per cycle (its id is the cycle's slot), so one worker plans it however many ask. The
+// plan adds one job per feed (its id made of the slot and the feed), spread over the interval; any worker runs a
+// job; a job whose worker died is taken over by another once its lock expires (BullMQ's stalled-job check), and a
+// plan taken over adds only what is missing.
 import { createHash } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -13,9 +15,8 @@ import { queueDrained } from './queue-drained.js';
 
 export const POLL_QUEUE = 'herald-poll';
 
-interface PollJobData {
-  url: string;
-}
+/** A feed to poll, or a cycle to plan. */
+type PollJobData = { url: string } | { plan: string; spreadMs: number };
 
 export interface PollJobsDeps {
   /** A connection factory: BullMQ wants a connection per Queue and Worker (it blocks on the worker's). */
@@ -59,6 +60,17 @@ export class PollJobs {
     return c;
   }
 
+  /** Asks for this cycle to be planned (by whichever worker takes the plan job): one small add per worker and tick. */
+  async requestPlan(options: { spreadMs: number }): Promise<void> {
+    const slot = String(cycleSlot(this.deps.clock(), this.deps.intervalMs));
+    const keepS = Math.ceil((this.deps.intervalMs * 2) / 1000);
+    try {
+      await this.queue.add('plan', { plan: slot, spreadMs: options.spreadMs }, { jobId: `plan-${slot}`, attempts: 3, backoff: { type: 'fixed', delay: 1_000 }, removeOnComplete: { age: keepS }, removeOnFail: { age: keepS } });
+    } catch (error) {
+      throw new StoreUnavailableError(`could not queue the poll plan in Redis: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
+
   /**
    * Adds this cycle's poll jobs, one per feed, spread over `spreadMs` (each feed at its stable offset). `slot` names
    * the cycle (default: the cycle of now); the same feed and slot is one job however many workers plan it.
@@ -94,9 +106,13 @@ export class PollJobs {
   /** Runs poll jobs in this process. */
   startWorker(options: PollWorkerOptions): void {
     const { log } = this.deps;
-    const worker = new Worker<PollJobData, PollOutcome>(
+    const worker = new Worker<PollJobData, PollOutcome | 'planned'>(
       POLL_QUEUE,
       async (job: Job<PollJobData>) => {
+        if ('plan' in job.data) {
+          await this.plan({ spreadMs: job.data.spreadMs, slot: job.data.plan });
+          return 'planned';
+        }
         const { outcome, newItems } = await this.deps.poller.pollFeed(job.data.url, { token: job.id ?? undefined });
         metrics.polls.inc({ outcome });
         if (newItems) metrics.items.inc(newItems);
@@ -112,7 +128,7 @@ export class PollJobs {
       },
     );
     worker.on('failed', (job, error) =>
-      log.warn({ event: 'poll.job_failed', feed: job?.data.url, attempts: job?.attemptsMade, error: error.message }, 'a poll job failed; BullMQ retries it'),
+      log.warn({ event: 'poll.job_failed', ...(job && 'url' in job.data ? { feed: job.data.url } : { plan: job && 'plan' in job.data ? job.data.plan : undefined }), attempts: job?.attemptsMade, error: error.message }, 'a poll job failed; BullMQ retries it'),
     );
     worker.on('error', (error) => log.warn({ event: 'jobs.poll_worker_error', error: error.message }, 'the poll worker lost Redis; retrying'));
     this.worker = worker;
