@@ -3,6 +3,7 @@
 // (guild_id >> 22) % num_shards only. Driven by two unmodified discord.js Clients, one shard each.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Events, GatewayIntentBits, Partials, type Interaction } from 'discord.js';
+import { WebSocket } from 'ws';
 import { startFakeDiscord, type FakeDiscord } from './fake-discord.js';
 
 const TOKEN = 'fake.shard.token';
@@ -98,12 +99,17 @@ describe('fake Discord sharding', () => {
   });
 
   it('closes a connection with too few shards for the bot (4011), like Discord', async () => {
-    const unsharded = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: fake.apiUrl }, shards: [0], shardCount: 1 });
+    // a bare gateway client: HELLO, then IDENTIFY as one shard of one while the bot needs two
     const problemsBefore = fake.problems.length;
-    void unsharded.login(TOKEN).catch(() => undefined);
-    await until(() => fake.problems.length > problemsBefore, 10_000);
-    await unsharded.destroy();
+    const ws = new WebSocket(`${fake.baseUrl.replace(/^http/, 'ws')}/gateway?v=10&encoding=json`);
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    ws.on('message', (data) => {
+      const payload = JSON.parse(String(data)) as { op: number };
+      if (payload.op === 10) ws.send(JSON.stringify({ op: 2, d: { token: TOKEN, intents: 1, shard: [0, 1], properties: { os: 'linux', browser: 'test', device: 'test' } } }));
+    });
+    expect(await closed).toBe(4011);
     expect(fake.problems.at(-1)).toMatch(/shard \[0,1\] while the bot needs 2 shards \(closed 4011\)/);
     fake.problems.length = problemsBefore;
   });
+
 });
