@@ -202,14 +202,6 @@ export class RedisCoordination implements ChangeBus {
     await this.run('take an alert out of its channel line', () => this.client.zrem(this.key('line', channelId), outboxKey));
   }
 
-  /** Counts the Redis commands served so far (INFO commandstats): for the scale bench's round trips per feed. */
-  async commandsServed(): Promise<number> {
-    const info = await this.run('read command stats', () => this.client.info('commandstats'));
-    let total = 0;
-    for (const m of info.matchAll(/calls=(\d+)/g)) total += Number(m[1]);
-    return total;
-  }
-
   async close(): Promise<void> {
     await Promise.allSettled([this.client.quit(), this.subscriber?.quit()]);
     this.client.disconnect();
