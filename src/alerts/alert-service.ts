@@ -48,6 +48,12 @@ export interface AlertServiceDeps extends DeliverHooks {
 export interface AlertSender {
   /** Starts (or queues) the sending of an entry already in the outbox. */
   send(entry: OutboxEntry): void | Promise<void>;
+  /**
+   * Queues an entry found already in the outbox unless its sending is under way. Senders shared by processes need it:
+   * a process that died between writing the entry and queueing its job left the entry alone (one process drains its
+   * outbox when it starts again).
+   */
+  ensureQueued?(entry: OutboxEntry): Promise<void>;
   /** Resolves when nothing this process started is in flight. */
   idle(): Promise<void>;
   close(): void;
@@ -104,6 +110,7 @@ export class AlertService {
         } else if (admission.kind === 'already_queued') {
           // The same link from another feed adds nothing: the entry already queued is sent as it is, with its nonce.
           this.deps.log.info({ event: 'alert.already_queued', ...where }, 'this story is already queued for this channel');
+          await this.dispatcher.ensureQueued?.(entry);
         } else if (admission.kind === 'same_outlet') {
           this.deps.log.info({ event: 'alert.same_story', ...where, first: admission.first.title }, 'this feed already told this story here');
         } else {

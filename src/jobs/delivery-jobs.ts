@@ -79,6 +79,8 @@ class SendFailed extends Error {
 export class DeliveryJobs implements AlertSender {
   readonly queue: Queue<DeliveryJobData>;
   private worker: Worker<DeliveryJobData> | null = null;
+  /** How long a waker watches a running job that may be about to sleep (its lock, and the stall check after it). */
+  private watchMs = 60_000;
   private readonly connections: Redis[] = [];
 
   constructor(private readonly deps: DeliveryJobsDeps) {
@@ -120,8 +122,25 @@ export class DeliveryJobs implements AlertSender {
     }
   }
 
+  /**
+   * Queues an entry already in the outbox unless its job exists. A poll retried after its worker died finds the entry
+   * queued and calls this: that worker may have died between writing the entry and adding its job.
+   */
+  async ensureQueued(entry: OutboxEntry): Promise<void> {
+    try {
+      if (await this.queue.getJob(deliveryJobId(entry.key))) return;
+      const current = await this.deps.outbox.get(entry.key);
+      if (current) await this.send(current);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      throw new StoreUnavailableError(`could not queue an alert in Redis: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
+
   startWorker(options: DeliveryWorkerOptions): void {
     const { log, outbox, coordination } = this.deps;
+    const stalledInterval = Math.max(500, Math.floor(options.lockMs / 2));
+    this.watchMs = options.lockMs + stalledInterval + 1_000;
     const worker = new Worker<DeliveryJobData, string>(
       DELIVERY_QUEUE,
       async (job: Job<DeliveryJobData>, token?: string) => {
@@ -167,7 +186,7 @@ export class DeliveryJobs implements AlertSender {
         prefix: queuePrefix(this.deps.prefix),
         concurrency: options.concurrency,
         lockDuration: options.lockMs,
-        stalledInterval: Math.max(500, Math.floor(options.lockMs / 2)),
+        stalledInterval,
         maxStalledCount: 5,
         // One limiter in Redis for the queue: every worker together stays under Discord's bot-wide limit.
         limiter: limiterFor(options.alertsPerSecond),
@@ -194,7 +213,7 @@ export class DeliveryJobs implements AlertSender {
       if (!head || head === self) return;
       const job = await this.queue.getJob(deliveryJobId(head));
       if (job) {
-        if (await job.isDelayed()) await job.promote().catch(() => undefined); // taken meanwhile: awake
+        await this.wakeWhenAsleep(job);
         return;
       }
       const entry = await this.deps.outbox.get(head);
@@ -203,6 +222,25 @@ export class DeliveryJobs implements AlertSender {
     } catch (error) {
       // Redis hiccuped: the sleeping job still wakes by its own timer, and workers queue the outbox again now and then
       this.deps.log.warn({ event: 'alert.wake_failed', channel: channelId, error: error instanceof Error ? error.message : String(error) }, 'could not wake the next alert of a channel');
+    }
+  }
+
+  /**
+   * Wakes a job that sleeps, or that is running and about to sleep. A running job that found itself behind moves to
+   * sleep and then looks at its line again, so it wakes itself if the one ahead left meanwhile; a worker that dies
+   * between the two would leave it asleep for LINE_WAIT_MS. So while it runs this watches it: until it sleeps (then
+   * it is woken), settles, or is taken back by the stall check when its worker died (then it waits, awake).
+   */
+  private async wakeWhenAsleep(job: Job<DeliveryJobData>): Promise<void> {
+    const until = Date.now() + this.watchMs;
+    for (let look = 0; ; look++) {
+      const state = await job.getState();
+      if (state === 'delayed') {
+        await job.promote().catch(() => undefined); // taken meanwhile: awake
+        return;
+      }
+      if (state !== 'active' || Date.now() > until) return;
+      await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** look)));
     }
   }
 

@@ -157,6 +157,34 @@ describe('exactly once', () => {
     expect(rest.messages).toHaveLength(1);
   });
 
+  it('with a sender shared by processes, a poll retried after its worker died finds the alert queued and makes sure its send is queued', async () => {
+    // the worker wrote the outbox entry and died before queueing its job (the job queue is played by this sender)
+    const queued: string[] = [];
+    const ensured: string[] = [];
+    let dies = true;
+    const sender = {
+      send: async (entry: OutboxEntry) => {
+        if (dies) throw new Error('the worker died here');
+        queued.push(entry.key);
+      },
+      ensureQueued: async (entry: OutboxEntry) => {
+        ensured.push(entry.key);
+      },
+      idle: async () => undefined,
+      close: () => undefined,
+    };
+    const alerts = new AlertService({ store, subscriptions, feeds: { isFollowedBy: () => true }, rest: rest as never, log: silentLogger, clock, sender });
+    await expect(alerts.handleNewItems(feedA, [story])).rejects.toThrow('the worker died here');
+    const [entry] = await outbox();
+    expect(entry).toBeDefined();
+    dies = false;
+    // the same poll job, taken over by another worker
+    await alerts.handleNewItems(feedA, [story]);
+    expect(queued).toEqual([]);
+    expect(ensured).toEqual([entry!.key]);
+    expect(await outbox()).toHaveLength(1);
+  });
+
   it('derives the nonce from the outbox key (channel + story): the same in every compose, different per channel, at most 25 characters', async () => {
     await subscriptions.create({ guildId: GUILD, channelId: 'c2', queryText: 'Ukraine', userId: 'u1' });
     const alerts = alertService();

@@ -2,11 +2,11 @@
 // queue's limiter. Each alert is sent once, each channel's in the order queued, and a job behind others in its line
 // sleeps until the one ahead wakes it: waiting jobs do not keep taking turns of the limiter (they did: with a few
 // hundred alerts queued, the heads of the lines waited behind them and delivery fell to about one alert a second).
-import { QueueEvents } from 'bullmq';
+import { QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboxEntry } from '../../src/alerts/records.js';
-import { DeliveryJobs, DELIVERY_QUEUE } from '../../src/jobs/delivery-jobs.js';
+import { DeliveryJobs, DELIVERY_QUEUE, deliveryJobId } from '../../src/jobs/delivery-jobs.js';
 import { queuePrefix } from '../../src/jobs/poll-jobs.js';
 import { silentLogger } from '../../src/log.js';
 import { openStore, type Store } from '../../src/repositories.js';
@@ -104,6 +104,69 @@ describe.skipIf(!REDIS)('delivery jobs on Redis', () => {
       expect(sent).toEqual(['c9|second', 'c9|third', 'c9|first']);
       expect(failures).toBe(2);
     } finally {
+      await delivery.closeAll();
+      await otherCoordination.close();
+      await redisBackend.cleanup(other);
+      await redisBackend.cleanup(queuePrefix(other));
+    }
+  }, 90_000);
+
+  it('a worker dies after its job went to sleep behind the head, before looking again: the head wakes it as it leaves', async () => {
+    // The sleeper's worker is played by hand: it takes the job, the head is sent and leaves, and only then does the job
+    // go to sleep (for LINE_WAIT_MS, two minutes), with no second look, as when its worker dies between the two.
+    const other = testPrefix();
+    const otherCoordination = await RedisCoordination.open(REDIS!, { prefix: other });
+    const connect = () => new Redis(REDIS!, redisOptions({ maxRetriesPerRequest: null, lazyConnect: false }));
+    const delivery = new DeliveryJobs({ connect, prefix: other, coordination: otherCoordination, outbox: store.outbox, log: silentLogger });
+    const dying = new Worker(DELIVERY_QUEUE, null, { connection: connect(), prefix: queuePrefix(other), autorun: false, lockDuration: 60_000 });
+    try {
+      const entryFor = (key: string) => ({ key, channelId: 'c7', guildId: 'g', nonce: `n-${key}`, createdAt: new Date().toISOString(), attempts: 0 }) as unknown as OutboxEntry;
+      const head = entryFor('c7|head');
+      const next = entryFor('c7|next');
+      // the head is in its line and the outbox, its job not yet added (the worker that wrote it died before that)
+      await store.outbox.set(head.key, head);
+      await otherCoordination.joinChannelLine('c7', head.key);
+      await store.outbox.set(next.key, next);
+      await delivery.send(next);
+      const asleep = (await delivery.queue.getJob(deliveryJobId(next.key)))!;
+      expect(await asleep.isDelayed()).toBe(true);
+      // the dying worker takes the next job (woken early by hand, as by its timer)
+      await asleep.promote();
+      const token = 'dying-worker';
+      const taken = await dying.getNextJob(token);
+      expect(taken?.id).toBe(deliveryJobId(next.key));
+
+      const sent: string[] = [];
+      let headSent!: () => void;
+      const headDone = new Promise<void>((r) => (headSent = r));
+      delivery.startWorker({
+        deliver: async (entry) => {
+          sent.push(entry.key);
+          await store.outbox.delete(entry.key);
+          if (entry.key === head.key) headSent();
+          return null;
+        },
+        alertsPerSecond: 20,
+        concurrency: 2,
+        lockMs: 10_000,
+      });
+      // the poll retried on another worker finds the head already in the outbox: its job is added now
+      await delivery.ensureQueued(head);
+      await delivery.ensureQueued(head); // a second call adds nothing
+      await headDone;
+      // The head has settled, and looks for the next job, which is running. Before the fix it found it running, left
+      // it and was done at once; now it watches it, so its job is still there after a second (either way, the next
+      // job is put to sleep only after the head looked).
+      const headJob = deliveryJobId(head.key);
+      const since = Date.now();
+      while ((await delivery.queue.getJob(headJob)) && Date.now() - since < 1_000) await new Promise((r) => setTimeout(r, 20));
+      // the next job goes to sleep for two minutes and its worker dies before looking again
+      await taken!.moveToDelayed(Date.now() + 120_000, token);
+      // woken by the head's watch, well before its two-minute sleep ends
+      await delivery.drained(60_000);
+      expect(sent).toEqual([head.key, next.key]);
+    } finally {
+      await dying.close(true);
       await delivery.closeAll();
       await otherCoordination.close();
       await redisBackend.cleanup(other);
