@@ -151,9 +151,16 @@ export async function startApp(options: AppOptions): Promise<App> {
   const articles = createArticleSummaries({ enabled: config.fetchArticles, fetcherOptions, extract: parsePool.article, cache: store.articles, clock, log, maxChars: SUMMARY_MAX_CHARS });
   const enrichItem = (item: FeedItem, feed: FeedRecord) => articles.summaries.enrich(item, { feed: feed.url });
   // Votes and "Also reported by" both edit alert messages: one lock per message keeps either from undoing the other.
+  // With several processes, rating edits in gateways re-render when a message's version moves (sharedVotes), and the
+  // workers' same-story decisions and "Also reported by" edits hold locks in Redis.
   const messageLock = new KeyedLock();
+  const onLost = (what: string) => (key: string) =>
+    log.warn({ event: 'lock.lost', lock: what, key }, 'a lock held in Redis expired while in use (Redis was unreachable); another process may have run beside it');
+  const sameStoryLocks = redis
+    ? { messageLock: redis.sectionLock('message', { onLost: onLost('message') }), channelLock: redis.sectionLock('channel', { onLost: onLost('channel') }) }
+    : { messageLock };
   const duplicateWindowMs = config.duplicateWindowHours * 60 * 60_000;
-  const activity = new GuildActivity({ store, clock, log });
+  const activity = new GuildActivity({ store, clock, log, ...(redis ? { lock: redis.sectionLock('activity', { onLost: onLost('activity') }) } : {}) });
   // A send refused for a missing permission pauses the channel; the server hears of it once, where Herald can post.
   const guild = (id: string) => client.guilds.cache.get(id);
   const alerts = new AlertService({
@@ -166,7 +173,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     retryDelayMs: options.alertRetryMs,
     enrichItem,
     duplicateWindowMs,
-    messageLock,
+    ...sameStoryLocks,
     activity,
     ratingReactions: config.ratingReactions,
     ...(redis ? { sharedVotes: redis } : {}),

@@ -4,7 +4,7 @@ import type { DiscordRest } from '../discord/rest.js';
 import type { Logger } from '../log.js';
 import type { SubscriptionService } from '../match/subscription-service.js';
 import type { FeedRecord } from '../feeds/records.js';
-import { KeyedLock } from '../store/store.js';
+import { KeyedLock, type SectionLock } from '../store/store.js';
 import type { AlertRecord, AlertStore, OutboxEntry } from './records.js';
 import { alertSummary, composeAlert } from './compose.js';
 import { deliverOnce, type DeliverHooks } from './deliver.js';
@@ -34,7 +34,12 @@ export interface AlertServiceDeps extends DeliverHooks {
   /** How long the same story from another outlet is folded into a channel's first alert (ms); 0 or absent: off. */
   duplicateWindowMs?: number;
   /** Serialises edits of one message; share it with RatingService so votes and "Also reported by" edits never clash. */
-  messageLock?: KeyedLock;
+  messageLock?: SectionLock;
+  /**
+   * One same-story decision at a time per channel. In one process a local lock; with several workers a lock in Redis,
+   * so two outlets' versions of a story handled by two workers at once still make one post.
+   */
+  channelLock?: SectionLock;
   /** Votes shared by several processes (Redis), for the "Also reported by" edit to show. */
   sharedVotes?: SameStoryDeps['sharedVotes'];
   /**
@@ -79,6 +84,7 @@ export class AlertService {
       clock,
       windowMs: deps.duplicateWindowMs ?? 0,
       messageLock: deps.messageLock ?? new KeyedLock(),
+      channelLock: deps.channelLock ?? new KeyedLock(),
       ...(deps.sharedVotes ? { sharedVotes: deps.sharedVotes } : {}),
     });
     this.dispatcher = deps.sender ?? new Dispatcher({ deliver: (entry) => this.deliverEntry(entry), log: deps.log, retryDelayMs: deps.retryDelayMs });

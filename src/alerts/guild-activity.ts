@@ -1,7 +1,7 @@
 // What /status tells a server about its alerts: how many were posted today and in the last 7 days, how many wait in
 // the outbox, and the last send error that concerned it. One small record per guild, written as alerts are sent.
 import type { Logger } from '../log.js';
-import { KeyedLock } from '../store/store.js';
+import { KeyedLock, type SectionLock } from '../store/store.js';
 import type { Collection } from '../store/store.js';
 import type { AlertStore } from './records.js';
 
@@ -40,9 +40,12 @@ export interface GuildActivitySummary {
 const dayOf = (date: Date) => date.toISOString().slice(0, 10);
 
 export class GuildActivity {
-  private readonly lock = new KeyedLock();
+  private readonly lock: SectionLock;
 
-  constructor(private readonly deps: { store: GuildActivityStore & Pick<AlertStore, 'outbox'>; clock: () => Date; log: Logger }) {}
+  /** `lock`: one update at a time per guild; with several workers, a lock in Redis (else counts get lost). */
+  constructor(private readonly deps: { store: GuildActivityStore & Pick<AlertStore, 'outbox'>; clock: () => Date; log: Logger; lock?: SectionLock }) {
+    this.lock = deps.lock ?? new KeyedLock();
+  }
 
   /** Counts one posted alert. Never rejects: a count lost to a store failure is logged, the alert is posted anyway. */
   recordPosted(guildId: string): Promise<void> {

@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { withRating } from '../ratings/rating-field.js';
 import { summarizeVotes } from '../ratings/rating.js';
 import { currentVotes, type SharedVotes } from '../ratings/rating-service.js';
-import { KeyedLock } from '../store/store.js';
+import type { SectionLock } from '../store/store.js';
 import { mergeReporters, withAlsoReportedBy, type Reporter } from './also-reported-by.js';
 import { postedMessage } from './posted-claims.js';
 import { findSameStory, withHeadline, withReporter, type RecentHeadline } from './recent-headlines.js';
@@ -23,7 +23,9 @@ export interface SameStoryDeps {
   /** How long a channel remembers what it was sent; 0 turns the check off. */
   windowMs: number;
   /** Serialises every edit of one message (shared with the rating edits, so neither undoes the other). */
-  messageLock: KeyedLock;
+  messageLock: SectionLock;
+  /** One decision at a time per channel: two outlets' versions arriving together make one post, not two. */
+  channelLock: SectionLock;
   /** Votes shared by several processes (Redis): the edit shows those, and tells a rating edit in flight to redo. */
   sharedVotes?: SharedVotes & { bumpMessage(messageId: string): Promise<number> };
 }
@@ -42,9 +44,6 @@ export type Admission =
 const MAX_DEAD_ROUNDS = 3;
 
 export class SameStoryTracker {
-  /** One decision at a time per channel: two outlets' versions arriving together make one post, not two. */
-  private readonly channelLock = new KeyedLock();
-
   constructor(private readonly deps: SameStoryDeps) {}
 
   /**
@@ -54,7 +53,7 @@ export class SameStoryTracker {
   admit(entry: OutboxEntry, reporter: Reporter, enqueue: () => Promise<boolean>): Promise<Admission> {
     const { store, clock, windowMs } = this.deps;
     if (windowMs <= 0) return enqueue().then((queued) => ({ kind: queued ? 'queued' : 'already_queued' }));
-    return this.channelLock.run(entry.channelId, async () => {
+    return this.deps.channelLock.run(entry.channelId, async () => {
       const now = clock();
       let list = await store.headlines.get(entry.channelId);
       // A first alert that was dropped (Herald may not post there, Discord refused it) carries nothing: it is forgotten,

@@ -1,7 +1,7 @@
 import { DiscordAPIError, Routes, type APIEmbed } from 'discord.js';
 import type { DiscordRest } from '../discord/rest.js';
 import type { Logger } from '../log.js';
-import { KeyedLock, type Collection } from '../store/store.js';
+import { KeyedLock, type Collection, type SectionLock } from '../store/store.js';
 import { formatRating, summarizeVotes, voteFromEmoji } from './rating.js';
 import { withRating } from './rating-field.js';
 
@@ -54,7 +54,7 @@ export interface RatingServiceDeps {
   /** Edits are debounced per message to respect Discord's edit rate limits. */
   refreshDelayMs?: number;
   /** Serialises the votes and edits of one message; shared with whatever else edits alerts (see AlertService). */
-  messageLock?: KeyedLock;
+  messageLock?: SectionLock;
   /** Votes shared by several processes (Redis); absent: votes live in the alert record (one process). */
   sharedVotes?: SharedVotes;
 }
@@ -67,7 +67,7 @@ export async function currentVotes(alert: RatedAlert, shared: SharedVotes | unde
 
 /** Reactions 1️⃣–5️⃣ on an alert are votes: one per user per alert; the embed's Rating field follows them. */
 export class RatingService {
-  private readonly lock: KeyedLock;
+  private readonly lock: SectionLock;
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private readonly refreshing = new Set<Promise<void>>();
 

@@ -1,13 +1,24 @@
 // What several Herald processes on one Redis need beyond keyv's get/set, each one atomic step on Redis itself:
-// change notices (pub/sub), one hash field per vote, and first-claim-wins markers for new items. Keys and values
-// only: what a change or a vote means is decided above (src/match, src/ratings, src/feeds).
+// change notices (pub/sub), one hash field per vote, first-claim-wins markers for new items, channel lines, and
+// locks held across processes. Keys and values only: what a change or a vote means is decided above (src/match,
+// src/ratings, src/feeds).
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { errorText, StoreUnavailableError, withTimeout } from './errors.js';
 import { storedKey } from './keys.js';
 import type { Change, ChangeBus } from './changes.js';
+import { KeyedLock, type SectionLock } from './store.js';
 
 export type { Change, ChangeBus } from './changes.js';
+
+export interface SectionLockOptions {
+  /** How long a holder that died keeps the lock (a live holder renews it every third of this). */
+  holdMs?: number;
+  /** How long to wait for it before giving up with StoreUnavailableError. */
+  waitMs?: number;
+  /** A live holder lost the lock (Redis was unreachable for longer than holdMs): another may now run beside it. */
+  onLost?: (key: string) => void;
+}
 
 export interface RedisCoordinationOptions {
   /** Lowercase letters in front of every key and channel (tests share one server this way). */
@@ -40,6 +51,17 @@ const JOIN_LINE = `
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[2]), ARGV[1])
 return 1`;
+
+/** Renews a lock only while the caller still holds it. */
+const RENEW_LOCK = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
+/** Releases a lock only while the caller still holds it (an expired one may be someone else's by now). */
+const RELEASE_LOCK = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])`;
 
 /** The redis:// URL as ioredis options that fail fast instead of queueing forever (BullMQ wants its own retries). */
 export function redisOptions(extra: RedisOptions = {}): RedisOptions {
@@ -180,6 +202,51 @@ export class RedisCoordination implements ChangeBus {
       if (holder === null || holder === token) mine.add(itemIds[i]!);
     });
     return mine;
+  }
+
+  // ---- locks across processes ----------------------------------------------------------------------------------
+
+  /**
+   * Sections under `name` run one at a time per key in every process on this Redis: a lease (SET NX with an expiry)
+   * renewed while the section runs and released by its holder only, so a holder that died frees it after `holdMs`.
+   * In this process they queue on a local lock first, so only one of them at a time asks Redis.
+   */
+  sectionLock(name: string, options: SectionLockOptions = {}): SectionLock {
+    const local = new KeyedLock();
+    const holdMs = options.holdMs ?? 30_000;
+    const waitMs = options.waitMs ?? 60_000;
+    return {
+      run: <T>(key: string, section: () => Promise<T>) =>
+        local.run(key, async (): Promise<T> => {
+          const lockKey = this.key(`lock:${name}`, key);
+          const token = randomUUID();
+          const until = Date.now() + waitMs;
+          for (let look = 0; ; look++) {
+            const taken = await this.run(`take the ${name} lock`, () => this.client.set(lockKey, token, 'PX', holdMs, 'NX'));
+            if (taken === 'OK') break;
+            if (Date.now() >= until) throw new StoreUnavailableError(`another Herald process held the ${name} lock of ${key} for over ${Math.round(waitMs / 1000)} s`);
+            await new Promise((r) => setTimeout(r, Math.min(100, 10 * 2 ** Math.min(look, 4))));
+          }
+          // Renewed a few times per holdMs; a renewal that fails (Redis hiccuped) is tried again at the next tick.
+          const renewal = setInterval(() => {
+            this.client.eval(RENEW_LOCK, 1, lockKey, token, String(holdMs)).then(
+              (held) => {
+                if (held === 1) return;
+                clearInterval(renewal);
+                options.onLost?.(key);
+              },
+              () => undefined,
+            );
+          }, Math.max(50, Math.floor(holdMs / 3)));
+          renewal.unref();
+          try {
+            return await section();
+          } finally {
+            clearInterval(renewal);
+            await this.client.eval(RELEASE_LOCK, 1, lockKey, token).catch(() => undefined); // else it expires by itself
+          }
+        }),
+    };
   }
 
   // ---- per-channel order ----------------------------------------------------------------------------------------

@@ -4,8 +4,13 @@ export type { Collection, KeyvBackend, KeyvBackendOptions as StoreOptions, Store
 export { openKeyvBackend } from './keyv-store.js';
 export { StoreConfigError, StoreUnavailableError } from './errors.js';
 
+/** Runs sections one at a time per key: in this process (KeyedLock), or in every process on one Redis (RedisCoordination.sectionLock). */
+export interface SectionLock {
+  run<T>(key: string, section: () => Promise<T>): Promise<T>;
+}
+
 /** Runs read-modify-write sections one at a time per key, so concurrent events on one record don't lose updates. */
-export class KeyedLock {
+export class KeyedLock implements SectionLock {
   private readonly tails = new Map<string, Promise<unknown>>();
 
   run<T>(key: string, section: () => Promise<T>): Promise<T> {

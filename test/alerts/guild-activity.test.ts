@@ -6,6 +6,8 @@ import type { OutboxEntry } from '../../src/alerts/records.js';
 import { silentLogger } from '../../src/log.js';
 import { openStore, type Store } from '../../src/repositories.js';
 import { StoreUnavailableError } from '../../src/store/errors.js';
+import { RedisCoordination } from '../../src/store/redis-coordination.js';
+import { serverBackends, testPrefix } from '../store/backends.js';
 
 let store: Store;
 let now: Date;
@@ -58,5 +60,24 @@ describe('GuildActivity', () => {
     });
     await expect(failing.recordPosted('g1')).resolves.toBeUndefined();
     await expect(failing.recordError('g1', 'c1', 'x')).resolves.toBeUndefined();
+  });
+});
+
+const redisBackend = serverBackends().find((b) => b.name === 'redis')!;
+
+describe.skipIf(!redisBackend.url)('GuildActivity with several workers on Redis', () => {
+  it('counts every alert two workers post at once for one guild (a lock in Redis per guild)', async () => {
+    const prefix = testPrefix();
+    const shared = await openStore(redisBackend.url!, { prefix });
+    const redis = [await RedisCoordination.open(redisBackend.url!, { prefix }), await RedisCoordination.open(redisBackend.url!, { prefix })];
+    try {
+      const workers = redis.map((r) => new GuildActivity({ store: shared, clock, log: silentLogger, lock: r.sectionLock('activity') }));
+      await Promise.all(Array.from({ length: 40 }, (_, i) => workers[i % 2]!.recordPosted('g1')));
+      expect((await workers[0]!.summary('g1')).postedToday).toBe(40);
+    } finally {
+      for (const r of redis) await r.close();
+      await shared.close();
+      await redisBackend.cleanup(prefix);
+    }
   });
 });

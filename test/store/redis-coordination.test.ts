@@ -1,5 +1,6 @@
 // What several Herald processes share on Redis, against the real server (HERALD_TEST_REDIS_URL): each "process" here
 // is its own RedisCoordination (its own connections), as separate processes would have.
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RatingService, type RatedAlert } from '../../src/ratings/rating-service.js';
 import { RedisCoordination } from '../../src/store/redis-coordination.js';
@@ -92,6 +93,70 @@ describe.skipIf(!REDIS)('Redis coordination between processes', () => {
       { kind: 'guildfeeds', id: 'guild-1' },
     ]);
     expect(heardByA).toEqual([]);
+  });
+
+  it('a section lock: sections of two processes on one key run one at a time, and no update is lost', async () => {
+    const lockA = a.sectionLock('test');
+    const lockB = b.sectionLock('test');
+    let counter = 0;
+    let inside = 0;
+    let most = 0;
+    const bump = async () => {
+      inside++;
+      most = Math.max(most, inside);
+      const read = counter;
+      await new Promise((r) => setTimeout(r, 2)); // read, wait, write: lost updates unless one at a time
+      counter = read + 1;
+      inside--;
+    };
+    await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? lockA : lockB).run('k', bump)));
+    expect(counter).toBe(40);
+    expect(most).toBe(1);
+    // other keys do not wait
+    let other = false;
+    let release!: () => void;
+    const held = lockA.run('busy', () => new Promise<void>((r) => (release = r)));
+    await lockB.run('free', async () => {
+      other = true;
+    });
+    expect(other).toBe(true);
+    release();
+    await held;
+  });
+
+  it('a section lock held by a process that died is taken over once it expires; waiting too long says so', async () => {
+    const dying = await RedisCoordination.open(REDIS!, { prefix });
+    const dyingLock = dying.sectionLock('test', { holdMs: 600 });
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    void dyingLock.run('orphan', async () => {
+      entered();
+      await new Promise(() => undefined); // it never finishes: its process is gone
+    });
+    await inside;
+    // someone who will not wait that long is told why
+    const impatient = b.sectionLock('test', { waitMs: 150 });
+    await expect(impatient.run('orphan', async () => 'ran')).rejects.toThrow(/another Herald process held the test lock of orphan/);
+    await dying.close(); // the holder's connection is gone: nobody renews the lock
+    const patient = b.sectionLock('test', { waitMs: 10_000 });
+    expect(await patient.run('orphan', async () => 'ran')).toBe('ran');
+  });
+
+  it('a holder whose lock expired under it (Redis unreachable for too long) hears of it', async () => {
+    let lost = '';
+    const lock = a.sectionLock('test', { holdMs: 300, onLost: (key) => (lost = key) });
+    const raw = new Redis(REDIS!);
+    try {
+      await lock.run('lease', async () => {
+        // the lease is gone, as after an outage longer than holdMs
+        const keys = await raw.keys(`${prefix}herald:lock:test:*`);
+        expect(keys).toHaveLength(1);
+        await raw.del(...keys);
+        await until(() => lost === 'lease');
+      });
+    } finally {
+      raw.disconnect();
+    }
   });
 });
 
