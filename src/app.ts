@@ -24,7 +24,7 @@ import { silentLogger, type Logger } from './log.js';
 import { metrics, setOutboxDepthSource } from './metrics.js';
 import { heraldHealth, startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { SubscriptionService } from './match/subscription-service.js';
-import { KeyedLock } from './store/store.js';
+import { KeyedLock, StoreConfigError } from './store/store.js';
 import { RatingService } from './ratings/rating-service.js';
 import type { Services } from './services.js';
 import type { FeedItem } from './feeds/types.js';
@@ -33,6 +33,7 @@ import { openStore, type Store, type StoreOptions } from './repositories.js';
 import { DeliveryJobs, requestsPerAlert } from './jobs/delivery-jobs.js';
 import { PollJobs } from './jobs/poll-jobs.js';
 import { lockStoreFile, type ProcessLock } from './store/process-lock.js';
+import { rosterConflict, type ProcessRole } from './store/process-roster.js';
 import { RedisCoordination, redisOptions } from './store/redis-coordination.js';
 
 /** How often expired rows (posted-story claims) are deleted from SQL stores; keyv only checks expiry on read. */
@@ -107,6 +108,23 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/** Enters this process in the Redis roster; refuses (StoreConfigError) when its role clashes with one running. */
+async function joinRosterOrRefuse(coordination: RedisCoordination, role: ProcessRole, prefix: string | undefined, store: Store): Promise<() => Promise<void>> {
+  const refuse = async (error: unknown) => {
+    await Promise.allSettled([coordination.close(), store.close()]);
+    throw error;
+  };
+  // in first, then look: two started at once see each other (and both refuse) rather than neither
+  const leave = await coordination.joinRoster(role).catch(refuse);
+  const others = await coordination.roster().catch(refuse);
+  const conflict = rosterConflict(role, others, `this Redis (STORE_URL${prefix ? `, STORE_PREFIX=${prefix}` : ''})`);
+  if (conflict) {
+    await leave();
+    await refuse(new StoreConfigError(conflict));
+  }
+  return leave;
+}
+
 /** Builds everything, logs in, registers commands, resumes the outbox and starts polling. */
 export async function startApp(options: AppOptions): Promise<App> {
   const { config } = options;
@@ -126,10 +144,15 @@ export async function startApp(options: AppOptions): Promise<App> {
   }
   // Gateways and workers share their work through Redis: change notices, votes, item claims, job queues.
   const prefix = options.storeOptions?.prefix;
-  const redis = role === 'all' ? null : await RedisCoordination.open(config.storeUrl, { prefix }).catch(async (error: unknown) => {
+  const onRedis = /^rediss?:\/\//i.test(config.storeUrl);
+  const coordination = onRedis ? await RedisCoordination.open(config.storeUrl, { prefix }).catch(async (error: unknown) => {
     await store.close();
     throw error;
-  });
+  }) : null;
+  // On Redis every process keeps an entry in a roster: an `all` process beside gateways and workers (or a second one)
+  // would poll and send on its own, so a clash of roles is refused here, saying what to change.
+  const leaveRoster = coordination ? await joinRosterOrRefuse(coordination, role, prefix, store) : null;
+  const redis = role === 'all' ? null : coordination;
   const connect = () => new Redis(config.storeUrl, redisOptions({ maxRetriesPerRequest: null, lazyConnect: false }));
   const deliveryJobs = redis ? new DeliveryJobs({ connect, prefix, coordination: redis, outbox: store.outbox, log }) : null;
   const fetcherOptions: FetcherOptions = { userAgent: config.userAgent, maxBytes: config.limits.feedBytes, allowPrivateAddresses: config.allowPrivateAddresses, ...options.fetcherOptions };
@@ -248,7 +271,8 @@ export async function startApp(options: AppOptions): Promise<App> {
 
   const closeEverything = async () => {
     await Promise.allSettled([client.destroy(), pollJobs?.close(), deliveryJobs?.closeAll()]);
-    await Promise.allSettled([store.close(), redis?.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close(), metricsServer?.close()]);
+    await leaveRoster?.();
+    await Promise.allSettled([store.close(), coordination?.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close(), metricsServer?.close()]);
     fileLock?.release();
   };
   if (role !== 'worker') {
@@ -355,7 +379,8 @@ export async function startApp(options: AppOptions): Promise<App> {
       // a worker's jobs under way finish (BullMQ's close waits for them); jobs not started stay queued for the others
       await Promise.allSettled([pollJobs?.close(), deliveryJobs?.closeAll()]);
       await client.destroy();
-      await Promise.allSettled([store.close(), redis?.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close(), metricsServer?.close()]);
+      await leaveRoster?.();
+      await Promise.allSettled([store.close(), coordination?.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close(), metricsServer?.close()]);
       fileLock?.release();
       if (metricsServer) setOutboxDepthSource(null);
       log.info({ event: 'stop' }, 'Herald stopped');

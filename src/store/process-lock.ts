@@ -9,7 +9,7 @@ export interface ProcessLock {
   release(): void;
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -8,6 +8,8 @@ import { errorText, StoreUnavailableError, withTimeout } from './errors.js';
 import { storedKey } from './keys.js';
 import type { Change, ChangeBus } from './changes.js';
 import { KeyedLock, type SectionLock } from './store.js';
+import { hostname } from 'node:os';
+import { ROSTER_FRESH_MS, ROSTER_RENEW_MS, type ProcessRole, type RosterEntry } from './process-roster.js';
 
 export type { Change, ChangeBus } from './changes.js';
 
@@ -202,6 +204,42 @@ export class RedisCoordination implements ChangeBus {
       if (holder === null || holder === token) mine.add(itemIds[i]!);
     });
     return mine;
+  }
+
+  // ---- who runs on this Redis ---------------------------------------------------------------------------------
+
+  /** The processes whose entries were renewed within ROSTER_FRESH_MS (older ones are dropped on the way). */
+  async roster(): Promise<Array<RosterEntry & { origin: string }>> {
+    const key = `${this.prefix}herald:processes`;
+    const now = Date.now();
+    const members = await this.run('read the process roster', async () => {
+      await this.client.zremrangebyscore(key, '-inf', now - 10 * ROSTER_FRESH_MS);
+      return this.client.zrangebyscore(key, now - ROSTER_FRESH_MS, '+inf', 'WITHSCORES');
+    });
+    const entries: Array<RosterEntry & { origin: string }> = [];
+    for (let i = 0; i + 1 < members.length; i += 2) {
+      try {
+        const entry = JSON.parse(members[i]!) as RosterEntry & { origin: string };
+        if (entry.origin !== this.origin) entries.push({ ...entry, at: Number(members[i + 1]) });
+      } catch {
+        /* not ours */
+      }
+    }
+    return entries;
+  }
+
+  /** Enters this process in the roster and keeps its entry fresh until the returned function is called. */
+  async joinRoster(role: ProcessRole): Promise<() => Promise<void>> {
+    const key = `${this.prefix}herald:processes`;
+    const member = JSON.stringify({ origin: this.origin, role, host: hostname(), pid: process.pid });
+    const renew = () => this.client.zadd(key, Date.now(), member);
+    await this.run('join the process roster', renew);
+    const timer = setInterval(() => void renew().catch(() => undefined), ROSTER_RENEW_MS);
+    timer.unref();
+    return async () => {
+      clearInterval(timer);
+      await this.client.zrem(key, member).catch(() => undefined);
+    };
   }
 
   // ---- locks across processes ----------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ async function until<T>(what: string, probe: () => T | undefined | false | null,
   for (;;) {
     const value = probe();
     if (value) return value;
-    const dead = procs.find((p) => p.child.exitCode !== null && !p.name.endsWith('(killed)'));
+    const dead = procs.find((p) => p.child.exitCode !== null && !p.name.endsWith('(killed)') && !p.name.endsWith('(refused)'));
     if (dead) throw new Error(`${dead.name} exited while waiting for ${what}:\n${dead.text()}`);
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${procs.map((p) => `--- ${p.name}\n${p.text().slice(-3000)}`).join('\n')}`);
     await new Promise((r) => setTimeout(r, 25));
@@ -163,6 +163,18 @@ describe.skipIf(!REDIS)('scale-out: 2 gateway shards + 2 workers on one Redis', 
     expect(registrations[0]!.userAgent).toContain(`Herald/${gateway0.child.pid}`);
     expect(gateway0.lines.find((l) => l.event === 'start')).toMatchObject({ role: 'gateway', shards: [0] });
     expect(gateway1.lines.find((l) => l.event === 'start')).toMatchObject({ role: 'gateway', shards: [1], commands: 0 });
+  });
+
+  it('a Herald with HERALD_ROLE=all started beside them is refused, saying what to set; they run on', async () => {
+    const all = start('all (refused)', {});
+    const code = await new Promise<number | null>((resolve) => all.child.once('exit', (c) => resolve(c)));
+    expect(code).toBe(1);
+    const said = all.text();
+    expect(said).toMatch(/Gateways or workers already run on this Redis \(STORE_URL, STORE_PREFIX=scale[a-z]*\) \((gateway|worker) pid \d+/);
+    expect(said).toContain('set HERALD_ROLE=gateway or worker here too');
+    expect(said).not.toMatch(/\n\s+at /); // no stack trace
+    expect(logged(all, 'start')).toBe(false);
+    for (const p of [gateway0, gateway1, ...workers]) expect(p.child.exitCode).toBeNull();
   });
 
   it('a subscription made through shard 1 reaches both workers, and the next poll alerts both servers once', async () => {

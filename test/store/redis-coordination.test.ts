@@ -158,6 +158,17 @@ describe.skipIf(!REDIS)('Redis coordination between processes', () => {
       raw.disconnect();
     }
   });
+
+  it('the process roster: each process sees the others that run, until they leave', async () => {
+    const leaveA = await a.joinRoster('gateway');
+    const leaveB = await b.joinRoster('worker');
+    expect((await a.roster()).map((e) => e.role)).toEqual(['worker']);
+    expect((await b.roster()).map((e) => e.role)).toEqual(['gateway']);
+    expect((await b.roster())[0]).toMatchObject({ pid: process.pid });
+    await leaveB();
+    expect(await a.roster()).toEqual([]);
+    await leaveA();
+  });
 });
 
 if (!REDIS) {
