@@ -32,6 +32,7 @@ import type { FeedRecord } from './feeds/records.js';
 import { openStore, type Store, type StoreOptions } from './repositories.js';
 import { DeliveryJobs, requestsPerAlert } from './jobs/delivery-jobs.js';
 import { PollJobs } from './jobs/poll-jobs.js';
+import { lockPostgresStore } from './store/postgres-lock.js';
 import { lockStoreFile, type ProcessLock } from './store/process-lock.js';
 import { rosterConflict, type ProcessRole } from './store/process-roster.js';
 import { RedisCoordination, redisOptions } from './store/redis-coordination.js';
@@ -135,15 +136,27 @@ export async function startApp(options: AppOptions): Promise<App> {
   let fileLock: ProcessLock | null = null;
   const sqliteFile = /^sqlite:\/\/(.+)$/i.exec(config.storeUrl)?.[1];
   if (sqliteFile && sqliteFile !== ':memory:') fileLock = lockStoreFile(resolve(sqliteFile));
+  // So does PostgreSQL: the first Herald holds an advisory lock on a connection of its own.
+  const prefix = options.storeOptions?.prefix;
+  const databaseLock = /^postgres(ql)?:\/\//i.test(config.storeUrl)
+    ? await lockPostgresStore(config.storeUrl, {
+        prefix,
+        onLost: (error) => log.warn({ event: 'store.lock_lost', error }, 'lost the PostgreSQL connection holding the one-process lock; taking it again'),
+        onRetaken: (taken) =>
+          taken
+            ? log.info({ event: 'store.lock_retaken' }, 'the one-process lock of the PostgreSQL store is held again')
+            : log.error({ event: 'store.lock_taken_by_other' }, 'another Herald took the PostgreSQL store while its lock connection was down; stop one of them'),
+      })
+    : null;
   let store: Store;
   try {
     store = await openStore(config.storeUrl, options.storeOptions);
   } catch (error) {
     fileLock?.release();
+    await databaseLock?.release();
     throw error;
   }
   // Gateways and workers share their work through Redis: change notices, votes, item claims, job queues.
-  const prefix = options.storeOptions?.prefix;
   const onRedis = /^rediss?:\/\//i.test(config.storeUrl);
   const coordination = onRedis ? await RedisCoordination.open(config.storeUrl, { prefix }).catch(async (error: unknown) => {
     await store.close();
@@ -274,6 +287,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     await leaveRoster?.();
     await Promise.allSettled([store.close(), coordination?.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close(), metricsServer?.close()]);
     fileLock?.release();
+    await databaseLock?.release();
   };
   if (role !== 'worker') {
     const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
@@ -382,6 +396,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       await leaveRoster?.();
       await Promise.allSettled([store.close(), coordination?.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close(), metricsServer?.close()]);
       fileLock?.release();
+      await databaseLock?.release();
       if (metricsServer) setOutboxDepthSource(null);
       log.info({ event: 'stop' }, 'Herald stopped');
     })());

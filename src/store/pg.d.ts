@@ -11,6 +11,16 @@ declare module 'pg' {
     on(event: 'error', listener: (error: Error) => void): this;
     end(): Promise<void>;
   }
-  const pg: { Pool: typeof Pool };
+  export interface ClientConfig extends PoolConfig {
+    application_name?: string;
+  }
+  export class Client {
+    constructor(config?: ClientConfig);
+    connect(): Promise<void>;
+    query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
+    on(event: 'error', listener: (error: Error) => void): this;
+    end(): Promise<void>;
+  }
+  const pg: { Pool: typeof Pool; Client: typeof Client };
   export default pg;
 }

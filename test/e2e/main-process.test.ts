@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHerald, type BuiltHerald } from '../harness/built.js';
 import { startFakeDiscord, type FakeDiscord } from '../harness/fake-discord.js';
 import { rssFeed, startFeedServer, type FeedServer } from '../harness/feed-server.js';
+import { serverBackends } from '../store/backends.js';
 
 const TOKEN = 'main-process-secret-token';
 const GUILD = '130000000000000001';
@@ -36,7 +37,7 @@ afterAll(async () => {
 });
 
 /** `npm start` (node dist/src/main.js) as a child process against a fake Discord. */
-function startHerald(fake: FakeDiscord, store = join(dir, 'data', 'herald.sqlite')) {
+function startHerald(fake: FakeDiscord, store = join(dir, 'data', 'herald.sqlite'), env: Record<string, string> = {}) {
   // Run from an empty folder, as a fresh install would, so .env and data/ of the checkout play no part.
   const child = spawn(process.execPath, [herald.main], {
     cwd: dir,
@@ -48,6 +49,7 @@ function startHerald(fake: FakeDiscord, store = join(dir, 'data', 'herald.sqlite
       POLL_CRON: '0 0 1 1 *',
       LOG_LEVEL: 'info',
       ALLOW_PRIVATE_ADDRESSES: 'true',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -97,6 +99,29 @@ it('a second Herald on the same SQLite file is refused with what to do; the firs
   await third.until('started', () => third.out.stdout.includes('"event":"start"'));
   third.child.kill('SIGTERM');
   expect(await third.exited).toBe(0);
+});
+
+const POSTGRES = process.env.HERALD_TEST_POSTGRES_URL;
+
+it.skipIf(!POSTGRES)('a second Herald on the same PostgreSQL database is refused with what to do; a crash frees it (needs HERALD_TEST_POSTGRES_URL)', async () => {
+  const prefix = `main${Math.random().toString(36).replace(/[^a-z]/g, '').slice(0, 10)}`;
+  const env = { STORE_URL: POSTGRES!, STORE_PREFIX: prefix };
+  const first = startHerald(discord, undefined, env);
+  await first.until('started', () => first.out.stdout.includes('"event":"start"'));
+  const second = startHerald(discord, undefined, env);
+  expect(await second.exited).toBe(1);
+  expect(second.out.stderr).toContain(`Another Herald (herald pid ${first.child.pid} on `);
+  expect(second.out.stderr).toContain(`is already running on this PostgreSQL database (STORE_URL, STORE_PREFIX=${prefix})`);
+  expect(second.out.stderr).toContain('Scaling out');
+  expect(first.child.exitCode).toBeNull();
+  // killed: its session ends and PostgreSQL drops the lock with it
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const third = startHerald(discord, undefined, env);
+  await third.until('started', () => third.out.stdout.includes('"event":"start"'));
+  third.child.kill('SIGTERM');
+  expect(await third.exited).toBe(0);
+  await serverBackends().find((b) => b.name === 'postgres')!.cleanup(prefix);
 });
 
 it('a SIGTERM while still starting stops it cleanly once started', async () => {
