@@ -90,6 +90,18 @@ interface Worker {
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** Every worker process started and not yet gone: killed when the bench is stopped, or exits, so none outlives it. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of running) child.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+
 /** Herald workers as processes: `npm start` with HERALD_ROLE=worker (run from the sources through tsx). */
 function startWorkers(count: number, cwd: string, discord: DiscordStandIn, env: Record<string, string> = {}): Promise<Worker[]> {
   return Promise.all(
@@ -114,7 +126,13 @@ function startWorkers(count: number, cwd: string, discord: DiscordStandIn, env: 
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
-      const stopped = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+      running.add(child);
+      const stopped = new Promise<void>((resolve) =>
+        child.on('exit', () => {
+          running.delete(child);
+          resolve();
+        }),
+      );
       return new Promise<Worker>((resolve, reject) => {
         let out = '';
         let started = false;
