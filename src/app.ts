@@ -282,12 +282,16 @@ export async function startApp(options: AppOptions): Promise<App> {
     metricsServer = await startMetricsServer({ ...config.metrics, metrics, log, health: () => heraldHealth(role === 'worker' ? null : client, store.meta) });
   }
 
-  const closeEverything = async () => {
-    await Promise.allSettled([client.destroy(), pollJobs?.close(), deliveryJobs?.closeAll()]);
+  // What stopping and a failed start both release last: the store, its locks, connections, pools and servers.
+  const releaseResources = async () => {
     await leaveRoster?.();
     await Promise.allSettled([store.close(), coordination?.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close(), metricsServer?.close()]);
     fileLock?.release();
     await databaseLock?.release();
+  };
+  const closeEverything = async () => {
+    await Promise.allSettled([client.destroy(), pollJobs?.close(), deliveryJobs?.closeAll()]);
+    await releaseResources();
   };
   if (role !== 'worker') {
     const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
@@ -393,10 +397,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       // a worker's jobs under way finish (BullMQ's close waits for them); jobs not started stay queued for the others
       await Promise.allSettled([pollJobs?.close(), deliveryJobs?.closeAll()]);
       await client.destroy();
-      await leaveRoster?.();
-      await Promise.allSettled([store.close(), coordination?.close(), fetcher.close(), memberFetcher.close(), articles.close(), parsePool.close(), metricsServer?.close()]);
-      fileLock?.release();
-      await databaseLock?.release();
+      await releaseResources();
       if (metricsServer) setOutboxDepthSource(null);
       log.info({ event: 'stop' }, 'Herald stopped');
     })());
