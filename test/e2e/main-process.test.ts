@@ -56,7 +56,8 @@ function startHerald(fake: FakeDiscord, store = join(dir, 'data', 'herald.sqlite
   const out = { stdout: '', stderr: '' };
   child.stdout.on('data', (chunk) => (out.stdout += chunk));
   child.stderr.on('data', (chunk) => (out.stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': 'exit' can come before the last of the child's output has been read
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const until = async (what: string, done: () => boolean) => {
     const deadline = Date.now() + 20_000;
     while (!done()) {

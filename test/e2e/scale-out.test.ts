@@ -167,7 +167,8 @@ describe.skipIf(!REDIS)('scale-out: 2 gateway shards + 2 workers on one Redis', 
 
   it('a Herald with HERALD_ROLE=all started beside them is refused, saying what to set; they run on', async () => {
     const all = start('all (refused)', {});
-    const code = await new Promise<number | null>((resolve) => all.child.once('exit', (c) => resolve(c)));
+    // 'close', not 'exit': 'exit' can come before the last of its output has been read
+    const code = await new Promise<number | null>((resolve) => all.child.once('close', (c) => resolve(c)));
     expect(code).toBe(1);
     const said = all.text();
     expect(said).toMatch(/Gateways or workers already run on this Redis \(STORE_URL, STORE_PREFIX=scale[a-z]*\) \((gateway|worker) pid \d+/);
@@ -189,8 +190,9 @@ describe.skipIf(!REDIS)('scale-out: 2 gateway shards + 2 workers on one Redis', 
     const interactions = discord.dispatched.filter((d) => d.t === 'INTERACTION_CREATE');
     expect(interactions.filter((d) => d.guildId === GUILD_B).every((d) => d.shard === 1)).toBe(true);
     expect(interactions.filter((d) => d.guildId === GUILD_A).every((d) => d.shard === 0)).toBe(true);
-    expect(logged(gateway1, 'subscription.create', (l) => l.guild === GUILD_B)).toBe(true);
-    const id = gateway1.lines.find((l) => l.event === 'subscription.create' && l.guild === GUILD_B)!.subscription as string;
+    // The reply reaches the fake Discord and the log line reaches us through a pipe: either may be read first.
+    const created = await until('shard 1 to log the subscription', () => gateway1.lines.find((l) => l.event === 'subscription.create' && l.guild === GUILD_B));
+    const id = created.subscription as string;
     for (const w of workers) await until(`${w.name} to hear of subscription ${id}`, () => logged(w, 'subscription.synced', (l) => l.subscription === id));
 
     // the feed had one item when followed: polls from now on see only what is new
@@ -204,12 +206,14 @@ describe.skipIf(!REDIS)('scale-out: 2 gateway shards + 2 workers on one Redis', 
     expect(titled(CH_A, 'Korea talks resume at the border')).toHaveLength(1);
     expect(titled(CH_B, 'Korea talks resume at the border')).toHaveLength(1);
 
-    // Each feed once per cycle, whichever worker polls it: at most one fetch per cron tick in the window (one more
-    // for a tick at its edge); two processes each polling everything would fetch it twice per tick.
+    // Each feed once per cycle, whichever worker polls it: at most one fetch per cron tick in the window, plus one
+    // for a tick at its edge and one for a job retried on a busy machine (a lock that lapsed); two processes each
+    // polling everything would fetch it twice per tick (the window has at least 3 ticks, so 2 × ticks > ticks + 2).
     const fetches = feeds.requests.filter((r) => r.path === '/wire.xml' && r.at >= from && r.at <= to);
     const ticks = Math.floor(to / CYCLE_MS) - Math.floor(from / CYCLE_MS);
+    expect(ticks).toBeGreaterThanOrEqual(3);
     expect(fetches.length).toBeGreaterThanOrEqual(2);
-    expect(fetches.length).toBeLessThanOrEqual(ticks + 1);
+    expect(fetches.length).toBeLessThanOrEqual(ticks + 2);
   }, TEST_MS);
 
   it('votes from both shards are all counted', async () => {

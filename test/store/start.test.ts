@@ -46,7 +46,8 @@ function runHerald(storeUrl: string): Promise<{ code: number | null; stderr: str
   const out = { stdout: '', stderr: '' };
   child.stdout.on('data', (chunk) => (out.stdout += chunk));
   child.stderr.on('data', (chunk) => (out.stderr += chunk));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, ...out })));
+  // 'close', not 'exit': 'exit' can come before the last of the child's output has been read
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, ...out })));
 }
 
 it.each([
