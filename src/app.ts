@@ -9,6 +9,7 @@ import { GuildActivity } from './alerts/guild-activity.js';
 import { sendChannelPausedNotice, sendFeedDisabledNotices } from './alerts/notices.js';
 import type { Config } from './config/config.js';
 import { missingForAlerts, noticeChannelFor } from './discord/alert-channel.js';
+import { missingForAlertsIn, pickNoticeChannel, readServerFacts } from './discord/rest-notice-channel.js';
 import { createDiscordClient } from './discord/client.js';
 import type { Command } from './discord/command.js';
 import { registerEvents } from './discord/events/index.js';
@@ -71,16 +72,6 @@ export interface AppOptions {
 const ITEM_CLAIM_MS = 30 * 60_000;
 /** Workers queue what the outbox holds this often, for alerts whose job was lost (Redis restarted, all retries spent). */
 const OUTBOX_REQUEUE_MS = 10 * 60_000;
-
-/** Where a worker (no gateway cache) posts a server's notices: its system channel, when it has one. */
-async function systemChannelOf(rest: Pick<Client['rest'], 'get'>, guildId: string, except: string): Promise<string | null> {
-  try {
-    const guild = (await rest.get(Routes.guild(guildId))) as { system_channel_id?: string | null };
-    return guild.system_channel_id && guild.system_channel_id !== except ? guild.system_channel_id : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Counting the outbox for /metrics stops here: beyond it the number only says "a lot". */
 const OUTBOX_DEPTH_CAP = 100_000;
@@ -199,6 +190,16 @@ export async function startApp(options: AppOptions): Promise<App> {
   const activity = new GuildActivity({ store, clock, log, ...(redis ? { lock: redis.sectionLock('activity', { onLost: onLost('activity') }) } : {}) });
   // A send refused for a missing permission pauses the channel; the server hears of it once, where Herald can post.
   const guild = (id: string) => client.guilds.cache.get(id);
+  // A gateway knows its user from READY; a worker asks Discord once.
+  let botUser: Promise<string> | null = null;
+  const botUserId = async (): Promise<string> => {
+    if (client.user) return client.user.id;
+    botUser ??= (client.rest.get(Routes.user('@me')) as Promise<{ id: string }>).then((me) => me.id);
+    return botUser.catch((error: unknown) => {
+      botUser = null;
+      throw error;
+    });
+  };
   const alerts = new AlertService({
     store,
     subscriptions,
@@ -219,8 +220,10 @@ export async function startApp(options: AppOptions): Promise<App> {
       const cached = guild(pause.guildId);
       if (cached) await sendChannelPausedNotice({ rest: client.rest, log, noticeChannel: (guildId, except) => noticeChannelFor(guild(guildId), except) }, pause);
       else {
-        const channel = await systemChannelOf(client.rest, pause.guildId, pause.channelId);
-        await sendChannelPausedNotice({ rest: client.rest, log, noticeChannel: () => channel }, pause);
+        // a worker has no cache: it reads the server from Discord (a failure is logged as notice.failed)
+        const server = await readServerFacts(client.rest, pause.guildId, await botUserId());
+        const missing = pause.missing.length ? pause.missing : missingForAlertsIn(server, pause.channelId);
+        await sendChannelPausedNotice({ rest: client.rest, log, noticeChannel: (_, except) => pickNoticeChannel(server, except) }, { ...pause, missing });
       }
     },
   });

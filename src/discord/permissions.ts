@@ -1,5 +1,5 @@
 // A member's permissions in a channel from REST data (roles, member, overwrites), the way Discord computes them:
-// for tools that run without the gateway cache (herald doctor). The bot at runtime uses discord.js's cache instead.
+// for what runs without the gateway cache (herald doctor, a worker's notices). A gateway uses discord.js's cache.
 import { PermissionFlagsBits } from 'discord.js';
 
 export interface RestRole {

@@ -10,7 +10,7 @@ import { PermissionFlagsBits } from 'discord.js';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHerald, type BuiltHerald } from '../harness/built.js';
-import { startFakeDiscord, type FakeDiscord, type FakeMessage } from '../harness/fake-discord.js';
+import { startFakeDiscord, type FakeChannelSpec, type FakeDiscord, type FakeGuildSpec, type FakeMessage } from '../harness/fake-discord.js';
 import { rssFeed, startFeedServer, type FeedServer } from '../harness/feed-server.js';
 
 const REDIS = process.env.HERALD_TEST_REDIS_URL;
@@ -21,6 +21,10 @@ const GUILD_A = '100000000000000001';
 const GUILD_B = '100000000004194305';
 const CH_A = '630000000000000001';
 const CH_B = '630000000000000002';
+/** GUILD_B's system channel, where Herald may not post, and a channel where it may */
+const CH_B_RULES = '630000000000000003';
+const CH_B_LOBBY = '630000000000000004';
+const BOT = '530000000000000002';
 const ADMIN = '730000000000000001';
 const VOTERS = Array.from({ length: 8 }, (_, i) => `73000000000000010${i}`);
 const MANAGE = PermissionFlagsBits.ViewChannel | PermissionFlagsBits.SendMessages | PermissionFlagsBits.ManageChannels;
@@ -132,13 +136,21 @@ describe.skipIf(!REDIS)('scale-out: 2 gateway shards + 2 workers on one Redis', 
     dir = mkdtempSync(join(tmpdir(), 'herald-scale-'));
     feeds = await startFeedServer();
     feeds.set('/wire.xml', rssFeed({ title: 'Korea Wire', items }));
-    const guild = (id: string, channel: string) => ({
+    const guild = (id: string, channels: FakeChannelSpec[], more: Partial<FakeGuildSpec> = {}): FakeGuildSpec => ({
       id,
       name: `guild ${id}`,
-      channels: [{ id: channel, name: 'news' }],
+      channels,
       members: [{ id: ADMIN, username: 'admin', permissions: MANAGE }, ...VOTERS.map((v, i) => ({ id: v, username: `voter${i}` }))],
+      ...more,
     });
-    discord = await startFakeDiscord({ token: TOKEN, applicationId: APP, botUserId: '530000000000000002', shardCount: 2, guilds: [guild(GUILD_A, CH_A), guild(GUILD_B, CH_B)] });
+    const rules = { id: CH_B_RULES, name: 'rules', overwrites: [{ id: BOT, type: 'member' as const, deny: PermissionFlagsBits.SendMessages }] };
+    discord = await startFakeDiscord({
+      token: TOKEN,
+      applicationId: APP,
+      botUserId: BOT,
+      shardCount: 2,
+      guilds: [guild(GUILD_A, [{ id: CH_A, name: 'news' }]), guild(GUILD_B, [{ id: CH_B, name: 'news' }, rules, { id: CH_B_LOBBY, name: 'lobby' }], { systemChannelId: CH_B_RULES })],
+    });
     gateway0 = start('gateway 0', { HERALD_ROLE: 'gateway', SHARDS: '0', SHARD_COUNT: '2' });
     gateway1 = start('gateway 1', { HERALD_ROLE: 'gateway', SHARDS: '1', SHARD_COUNT: '2' });
     workers = [start('worker 1', { HERALD_ROLE: 'worker' }), start('worker 2', { HERALD_ROLE: 'worker' })];
@@ -263,6 +275,22 @@ describe.skipIf(!REDIS)('scale-out: 2 gateway shards + 2 workers on one Redis', 
     expect(after.some((r) => r.userAgent?.includes(`Herald/${survivor.child.pid}`))).toBe(true);
     // the send in flight when its worker died was made again with its nonce, and Discord answered with that message
     expect(discord.nonceHits).toBeGreaterThan(0);
+    expect(discord.problems).toEqual([]);
+  }, TEST_MS);
+
+  it('a worker pauses a channel where Herald may no longer post, and tells the server where it can (read from Discord: a worker has no cache)', async () => {
+    discord.setOverwrites(CH_B, [{ id: BOT, type: 'member', deny: PermissionFlagsBits.SendMessages }]);
+    const title = 'Korea ferry service returns';
+    items.unshift(story('k4', title));
+    feeds.set('/wire.xml', rssFeed({ title: 'Korea Wire', items }));
+    await until(`"${title}" in the first server`, () => titled(CH_A, title).length);
+    // the server's system channel refuses Herald, so the notice goes to the first channel where Herald may post
+    const notice = await until('the channel-paused notice', () => discord.messages(CH_B_LOBBY).find((m) => m.content.includes(`Herald paused the alerts for <#${CH_B}>`)));
+    // what Herald lacks there, read from Discord too (Discord's refusal alone does not say)
+    expect(notice.content).toContain('it lacks **Send Messages** there');
+    expect(notice.content).toContain('/subscriptions resume');
+    expect(discord.requests.filter((r) => r.method === 'POST' && r.path === `/channels/${CH_B_RULES}/messages`)).toEqual([]);
+    expect(titled(CH_B, title)).toEqual([]);
     expect(discord.problems).toEqual([]);
   }, TEST_MS);
 });
