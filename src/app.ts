@@ -167,7 +167,15 @@ export async function startApp(options: AppOptions): Promise<App> {
   // Untrusted documents are parsed in worker threads with time and memory limits (parse-pool.ts).
   const parsePool = new ParsePool({ threads: options.parseThreads, maxBytes: config.limits.feedBytes, log });
   const parsers: Parsers = parsePool;
-  const client = createDiscordClient(config.discordApiUrl, role === 'worker' ? null : config.sharding);
+  // Gateway processes on one Redis take turns to IDENTIFY, as Discord allows one per 5 s for the whole bot.
+  const identifyThrottler =
+    redis && role === 'gateway'
+      ? (maxConcurrency: number) =>
+          redis.identifyThrottler(maxConcurrency, {
+            onWait: (shard, waitMs) => log.info({ event: 'gateway.identify_wait', shard, waitMs }, 'another Herald gateway just identified with Discord; this shard waits its turn'),
+          })
+      : undefined;
+  const client = createDiscordClient(config.discordApiUrl, role === 'worker' ? null : config.sharding, { identifyThrottler });
   // A worker has no gateway connection: it only sends, through the same REST client, with the token set by hand.
   if (role === 'worker') client.rest.setToken(config.discordToken);
   const changes = redis ?? undefined;

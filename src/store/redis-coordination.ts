@@ -3,6 +3,7 @@
 // locks held across processes. Keys and values only: what a change or a vote means is decided above (src/match,
 // src/ratings, src/feeds).
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 import { errorText, StoreUnavailableError, withTimeout } from './errors.js';
 import { storedKey } from './keys.js';
@@ -21,6 +22,14 @@ export interface SectionLockOptions {
   /** A live holder lost the lock (Redis was unreachable for longer than holdMs): another may now run beside it. */
   onLost?: (key: string) => void;
 }
+
+/** discord.js's identify throttler (`ws.buildIdentifyThrottler`), as @discordjs/ws calls it. */
+export interface IdentifyThrottler {
+  waitForIdentify(shardId: number, signal: AbortSignal): Promise<void>;
+}
+
+/** Discord's window for one IDENTIFY per bucket is 5 s; the rest is room for the time between slot and send. */
+export const IDENTIFY_GAP_MS = 5_500;
 
 export interface RedisCoordinationOptions {
   /** Lowercase letters in front of every key and channel (tests share one server this way). */
@@ -282,6 +291,43 @@ export class RedisCoordination implements ChangeBus {
           } finally {
             clearInterval(renewal);
             await this.client.eval(RELEASE_LOCK, 1, lockKey, token).catch(() => undefined); // else it expires by itself
+          }
+        }),
+    };
+  }
+
+  // ---- gateway IDENTIFY pacing --------------------------------------------------------------------------------
+
+  /**
+   * Discord lets a bot's shards IDENTIFY one per bucket (shard id % max_concurrency) per 5 s, counted over all its
+   * connections; one too many is answered with Invalid Session. discord.js paces the shards of one process; this
+   * paces every gateway process on this Redis: a shard takes its bucket with SET NX for `gapMs`, and one that
+   * finds it taken waits out the expiry. With Redis unreachable, a process paces its own shards only.
+   */
+  identifyThrottler(maxConcurrency: number, options: { gapMs?: number; onWait?: (shardId: number, waitMs: number) => void } = {}): IdentifyThrottler {
+    const local = new KeyedLock();
+    const buckets = Math.max(1, Math.floor(maxConcurrency) || 1);
+    const gapMs = options.gapMs ?? IDENTIFY_GAP_MS;
+    const { onWait } = options;
+    return {
+      waitForIdentify: (shardId, signal) =>
+        local.run(String(shardId % buckets), async () => {
+          const key = this.key('identify', String(shardId % buckets));
+          for (let waited = 0; ; ) {
+            signal.throwIfAborted();
+            let left: number;
+            try {
+              const taken = await withTimeout(this.client.set(key, String(process.pid), 'PX', gapMs, 'NX'), 5_000, () => 'take an IDENTIFY slot');
+              if (taken === 'OK') return;
+              left = await withTimeout(this.client.pttl(key), 5_000, () => 'read an IDENTIFY slot');
+            } catch {
+              await sleep(gapMs, undefined, { signal });
+              return;
+            }
+            const pause = Math.max(25, left) + Math.floor(Math.random() * 250);
+            if (waited === 0) onWait?.(shardId, pause);
+            waited += pause;
+            await sleep(pause, undefined, { signal });
           }
         }),
     };

@@ -149,6 +149,8 @@ describe.skipIf(!REDIS)('scale-out: 2 gateway shards + 2 workers on one Redis', 
       applicationId: APP,
       botUserId: BOT,
       shardCount: 2,
+      // as Discord: one IDENTIFY per 5 s for the whole bot (max_concurrency 1); one more is answered Invalid Session
+      identifyWindowMs: 5_000,
       guilds: [guild(GUILD_A, [{ id: CH_A, name: 'news' }]), guild(GUILD_B, [{ id: CH_B, name: 'news' }, rules, { id: CH_B_LOBBY, name: 'lobby' }], { systemChannelId: CH_B_RULES })],
     });
     gateway0 = start('gateway 0', { HERALD_ROLE: 'gateway', SHARDS: '0', SHARD_COUNT: '2' });
@@ -165,11 +167,17 @@ describe.skipIf(!REDIS)('scale-out: 2 gateway shards + 2 workers on one Redis', 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('each gateway identifies its own shard; only the one running shard 0 registers the commands', () => {
+  it('each gateway identifies its own shard, the two in turn as Discord allows; only the one running shard 0 registers the commands', () => {
     expect([...discord.identifiedShards].sort()).toEqual([
       [0, 2],
       [1, 2],
     ]);
+    // started together, the two gateways took turns through Redis: 5 s apart, and Discord refused neither
+    const [first, second] = discord.identifies;
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(5_000);
+    expect(discord.problems.filter((p) => p.includes('IDENTIFY'))).toEqual([]);
+    const waited = [gateway0, gateway1].filter((g) => logged(g, 'gateway.identify_wait'));
+    expect(waited).toHaveLength(1);
     const registrations = discord.requests.filter((r) => r.method === 'PUT' && r.path.startsWith(`/applications/${APP}/`));
     expect(registrations).toHaveLength(1);
     expect(registrations[0]!.userAgent).toContain(`Herald/${gateway0.child.pid}`);

@@ -111,5 +111,35 @@ describe('fake Discord sharding', () => {
     expect(fake.problems.at(-1)).toMatch(/shard \[0,1\] while the bot needs 2 shards \(closed 4011\)/);
     fake.problems.length = problemsBefore;
   });
+});
 
+describe('fake Discord IDENTIFY pace (identifyWindowMs)', () => {
+  it('answers a second IDENTIFY in a bucket within the window with Invalid Session, like Discord; another bucket is free', async () => {
+    const fake = await startFakeDiscord({ token: TOKEN, applicationId: APP, botUserId: BOT, shardCount: 4, maxConcurrency: 2, identifyWindowMs: 60_000, guilds: [] });
+    const sockets: WebSocket[] = [];
+    try {
+      const gatewayBot = (await (await fetch(`${fake.apiUrl}/v10/gateway/bot`, { headers: { authorization: `Bot ${TOKEN}` } })).json()) as { session_start_limit: { max_concurrency: number } };
+      expect(gatewayBot.session_start_limit.max_concurrency).toBe(2);
+      // a bare gateway client per shard: HELLO, IDENTIFY; resolves with the first answer (READY or Invalid Session)
+      const identify = (shard: number) =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(`${fake.baseUrl.replace(/^http/, 'ws')}/gateway?v=10&encoding=json`);
+          sockets.push(ws);
+          ws.on('message', (data) => {
+            const payload = JSON.parse(String(data)) as { op: number; t?: string };
+            if (payload.op === 10) ws.send(JSON.stringify({ op: 2, d: { token: TOKEN, intents: 1, shard: [shard, 4], properties: { os: 'linux', browser: 'test', device: 'test' } } }));
+            else if (payload.op === 9) resolve('invalid session');
+            else if (payload.t === 'READY') resolve('ready');
+          });
+        });
+      expect(await identify(0)).toBe('ready');
+      expect(await identify(1)).toBe('ready'); // bucket 1
+      expect(await identify(2)).toBe('invalid session'); // bucket 0 again, within the window
+      expect(fake.identifies.map((i) => i.shard)).toEqual([0, 1]);
+      expect(fake.problems).toEqual([expect.stringMatching(/IDENTIFY of shard 2 \d+ ms after shard 0's, in the same bucket \(max_concurrency 2/)]);
+    } finally {
+      for (const ws of sockets) ws.terminate();
+      await fake.close();
+    }
+  });
 });

@@ -52,6 +52,13 @@ export interface FakeDiscordOptions {
   nonceWindowMs?: number;
   /** the shard count GET /gateway/bot recommends; above 1, IDENTIFY must carry `[shard_id, num_shards]` (default 1) */
   shardCount?: number;
+  /** GET /gateway/bot's `max_concurrency`: IDENTIFYs allowed per 5 s, one per bucket (shard id % it); default 1 */
+  maxConcurrency?: number;
+  /**
+   * Enforce Discord's IDENTIFY pace: a second IDENTIFY in a bucket within this many ms (Discord: 5000) is answered with
+   * Invalid Session and recorded as a problem. Default off: tests that restart a bot quickly would trip it.
+   */
+  identifyWindowMs?: number;
 }
 
 export interface FakeAttachment {
@@ -166,6 +173,8 @@ export interface FakeDiscord {
   identifyCount: number;
   /** `[shard_id, num_shards]` of every IDENTIFY, in order */
   readonly identifiedShards: ReadonlyArray<[number, number]>;
+  /** when each accepted IDENTIFY arrived (Date.now()), and for which shard */
+  readonly identifies: ReadonlyArray<{ at: number; shard: number }>;
   /** every gateway dispatch: the shard whose session got it, the event, its guild */
   readonly dispatched: ReadonlyArray<{ shard: number; t: string; guildId: string | undefined }>;
   close(): Promise<void>;

@@ -169,6 +169,47 @@ describe.skipIf(!REDIS)('Redis coordination between processes', () => {
     expect(await a.roster()).toEqual([]);
     await leaveA();
   });
+
+  it('IDENTIFY pacing: shards of one bucket in two processes take turns, a gap apart; another bucket does not wait', async () => {
+    const GAP = 1_000;
+    const waits: Array<[string, number]> = [];
+    // max_concurrency 2: shards 0 and 2 share bucket 0, shard 1 has bucket 1
+    const inA = a.identifyThrottler(2, { gapMs: GAP, onWait: (shard) => waits.push(['a', shard]) });
+    const inB = b.identifyThrottler(2, { gapMs: GAP, onWait: (shard) => waits.push(['b', shard]) });
+    const signal = new AbortController().signal;
+    const done: Array<[number, number]> = [];
+    const identify = (throttler: typeof inA, shard: number) => throttler.waitForIdentify(shard, signal).then(() => done.push([shard, Date.now()]));
+    await identify(inA, 0);
+    await Promise.all([identify(inB, 2), identify(inB, 1)]);
+    // shard 2 waited out shard 0's slot (in the other process); shard 1 took its own bucket at once
+    expect(waits).toEqual([['b', 2]]);
+    const at = new Map(done);
+    expect(at.get(2)! - at.get(0)!).toBeGreaterThanOrEqual(GAP - 50); // Redis's expiry is the clock here, ±a few ms
+  });
+
+  it('IDENTIFY pacing: a shard waiting its turn stops when discord.js gives up on it (abort)', async () => {
+    const throttler = a.identifyThrottler(1, { gapMs: 30_000 });
+    await throttler.waitForIdentify(7, new AbortController().signal);
+    const abort = new AbortController();
+    const waiting = throttler.waitForIdentify(8, abort.signal);
+    abort.abort();
+    await expect(waiting).rejects.toThrow(/abort/i);
+  });
+});
+
+describe.skipIf(!REDIS)('Redis coordination, Redis gone', () => {
+  it('IDENTIFY pacing without Redis: the process still paces its own shards, a gap apart', async () => {
+    const gone = await RedisCoordination.open(REDIS!, { prefix: testPrefix() });
+    await gone.close(); // every command now fails at once
+    const throttler = gone.identifyThrottler(1, { gapMs: 300 });
+    const signal = new AbortController().signal;
+    const started = Date.now();
+    const times: number[] = [];
+    await Promise.all([0, 1].map((shard) => throttler.waitForIdentify(shard, signal).then(() => times.push(Date.now() - started))));
+    times.sort((x, y) => x - y);
+    expect(times[0]).toBeGreaterThanOrEqual(290);
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(290);
+  });
 });
 
 if (!REDIS) {

@@ -207,6 +207,9 @@ export class FakeDiscordServer implements FakeDiscord {
   identifyCount = 0;
   /** `[shard_id, num_shards]` of every IDENTIFY, in order */
   readonly identifiedShards: Array<[number, number]> = [];
+  readonly identifies: Array<{ at: number; shard: number }> = [];
+  /** the last accepted IDENTIFY per bucket (shard id % max_concurrency) */
+  private readonly lastIdentify = new Map<number, { at: number; shard: number }>();
   /** every dispatch sent: which shard's session got which event for which guild */
   readonly dispatched: Array<{ shard: number; t: string; guildId: string | undefined }> = [];
 
@@ -601,6 +604,17 @@ export class FakeDiscordServer implements FakeDiscord {
             ws.close(GatewayCloseCodes.InvalidShard, 'Invalid shard.');
             return;
           }
+          const bucket = shard[0] % (this.opts.maxConcurrency ?? 1);
+          const last = this.lastIdentify.get(bucket);
+          const now = Date.now();
+          if (this.opts.identifyWindowMs && last && now - last.at < this.opts.identifyWindowMs) {
+            // Discord: too many IDENTIFYs in a bucket → Invalid Session (not resumable)
+            this.problem(`gateway: IDENTIFY of shard ${shard[0]} ${now - last.at} ms after shard ${last.shard}'s, in the same bucket (max_concurrency ${this.opts.maxConcurrency ?? 1}: one per ${this.opts.identifyWindowMs} ms); answered Invalid Session`);
+            raw({ op: GatewayOpcodes.InvalidSession, d: false, s: null, t: null });
+            return;
+          }
+          this.lastIdentify.set(bucket, { at: now, shard: shard[0] });
+          this.identifies.push({ at: now, shard: shard[0] });
           this.identifiedShards.push([shard[0], shard[1]]);
           session = { id: randomBytes(16).toString('hex'), seq: 0, intents: d.intents, ws, shard, history: [] };
           this.sessions.set(session.id, session);
@@ -934,7 +948,7 @@ export class FakeDiscordServer implements FakeDiscord {
 
     this.route('GET', '/gateway', () => this.ok({ url: wsUrl() }), false);
     this.route('GET', '/gateway/bot', () =>
-      this.ok({ url: wsUrl(), shards: this.opts.shardCount ?? 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 } }),
+      this.ok({ url: wsUrl(), shards: this.opts.shardCount ?? 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: this.opts.maxConcurrency ?? 1 } }),
     );
     this.route('GET', '/users/@me', () => this.ok(this.userObj(this.opts.botUserId)));
     this.route('GET', '/users/:user', (c) => (this.users.has(c.params[0] ?? '') ? this.ok(this.userObj(c.params[0] ?? '')) : { status: 404, body: errorBody(10013, 'Unknown User') }));
