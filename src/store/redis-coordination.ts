@@ -30,6 +30,8 @@ export interface IdentifyThrottler {
 
 /** Discord's window for one IDENTIFY per bucket is 5 s; the rest is room for the time between slot and send. */
 export const IDENTIFY_GAP_MS = 5_500;
+/** How many times a shard looks for its bucket before it identifies anyway (many gateways starting at once). */
+const IDENTIFY_LOOKS = 120;
 
 export interface RedisCoordinationOptions {
   /** Lowercase letters in front of every key and channel (tests share one server this way). */
@@ -313,7 +315,7 @@ export class RedisCoordination implements ChangeBus {
       waitForIdentify: (shardId, signal) =>
         local.run(String(shardId % buckets), async () => {
           const key = this.key('identify', String(shardId % buckets));
-          for (let waited = 0; ; ) {
+          for (let look = 0; look < IDENTIFY_LOOKS; look++) {
             signal.throwIfAborted();
             let left: number;
             try {
@@ -325,10 +327,10 @@ export class RedisCoordination implements ChangeBus {
               return;
             }
             const pause = Math.max(25, left) + Math.floor(Math.random() * 250);
-            if (waited === 0) onWait?.(shardId, pause);
-            waited += pause;
+            if (look === 0) onWait?.(shardId, pause);
             await sleep(pause, undefined, { signal });
           }
+          // outrun that often, go ahead: at worst Discord answers Invalid Session and discord.js tries again
         }),
     };
   }
