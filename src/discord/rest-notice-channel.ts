@@ -2,7 +2,7 @@
 // A worker has no gateway cache, so it reads the server from REST (the server with its roles, its channels, Herald's
 // member) and applies the rules the cached functions apply (noticeChannelFor, missingForAlerts): the system channel
 // when Herald can post there, else the first text channel, in the server's order, where it can.
-import { ChannelType, PermissionFlagsBits, Routes } from 'discord.js';
+import { ChannelType, PermissionFlagsBits, Routes, type REST } from 'discord.js';
 import { computeChannelPermissions, type RestOverwrite, type RestRole } from './permissions.js';
 
 export interface RestGuild {
@@ -57,12 +57,8 @@ export function missingForAlertsIn(facts: ServerFacts, channelId: string): strin
   return ALERT_NEEDS.filter(([flag]) => (perms & flag) !== flag).map(([, name]) => name);
 }
 
-export interface RestGetter {
-  get(route: `/${string}`): Promise<unknown>;
-}
-
 /** Reads a server as Herald sees it (3 REST calls); throws what Discord answered when it cannot. */
-export async function readServerFacts(rest: RestGetter, guildId: string, botUserId: string): Promise<ServerFacts> {
+export async function readServerFacts(rest: Pick<REST, 'get'>, guildId: string, botUserId: string): Promise<ServerFacts> {
   const [guild, channels, member] = await Promise.all([
     rest.get(Routes.guild(guildId)) as Promise<RestGuild>,
     rest.get(Routes.guildChannels(guildId)) as Promise<RestGuildChannel[]>,
